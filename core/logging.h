@@ -1,0 +1,8 @@
+#pragma once
+
+#include <QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcCore)
+Q_DECLARE_LOGGING_CATEGORY(lcPg)
+Q_DECLARE_LOGGING_CATEGORY(lcCluster)
+Q_DECLARE_LOGGING_CATEGORY(lcMigrate)
