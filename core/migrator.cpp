@@ -330,13 +330,15 @@ Result<Migrator::Report> Migrator::migrate(const Options &options)
     // Everything below runs under the lock; the plan is made after taking it so a
     // concurrent runner's work is seen and never repeated.
     auto run = [&]() -> Status {
-        if (Status s = ensureHistoryTable(); !s)
-            return s;
+        // Validate first: a bad file name or a changed applied file must leave the
+        // database exactly as it was, history table included.
         auto p = plan(options);
         if (!p)
             return p.error();
         if (p->problem)
             return *p->problem;
+        if (Status s = ensureHistoryTable(); !s)
+            return s;
         int index = 0;
         const int count = int(p->toApply.size());
         for (const MigrationFile &f : p->toApply) {
