@@ -92,6 +92,8 @@ Status Scaffold::initProject(const QString &directory, const QString &name, cons
     while (it.hasNext()) {
         const QString file = it.next();
         QString rel = QDir(source).relativeFilePath(file);
+        if (rel.startsWith(u".pgext/"_qs))
+            continue; // generator templates for `pgext new`, not project files
         if (rel == u"env.template"_qs)
             rel = u".env"_qs;
         else if (rel == u"gitignore.template"_qs)
@@ -110,11 +112,18 @@ Status Scaffold::initProject(const QString &directory, const QString &name, cons
         if (rel == u".env"_qs)
             dst.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
     }
-    QFile manifest(QDir(staging).filePath(u"pgext.toml"_qs));
-    if (!manifest.open(QIODevice::WriteOnly))
-        return Error::io(u"cannot write %1"_qs.arg(manifest.fileName()));
-    manifest.write(m.toToml().toUtf8());
-    manifest.close();
+    // A template may ship its own manifest (e.g. to name the tables it streams); it must
+    // still be valid once filled in.
+    const QString manifestPath = QDir(staging).filePath(u"pgext.toml"_qs);
+    if (QFileInfo::exists(manifestPath)) {
+        if (auto check = Manifest::load(manifestPath); !check)
+            return Error::validation(u"template %1 has an invalid pgext.toml: %2"_qs.arg(templateName, check.error().headline()));
+    } else {
+        QFile manifest(manifestPath);
+        if (!manifest.open(QIODevice::WriteOnly))
+            return Error::io(u"cannot write %1"_qs.arg(manifest.fileName()));
+        manifest.write(m.toToml().toUtf8());
+    }
     if (target.exists())
         QDir().rmdir(directory);
     if (!QDir().rename(staging, directory))
@@ -167,11 +176,51 @@ Result<QString> Scaffold::newMigration(const Project &project, const QString &na
                           "-- first line for statements such as CREATE INDEX CONCURRENTLY.\n\n"_qs.arg(version, name));
 }
 
+// The project's template may bring its own generator (resources/templates/<t>/.pgext/<kind>.sql).
+static QString generator(const Project &project, const QString &kind)
+{
+    QFile f(TemplateRoot + u'/' + project.manifest().templateName + u"/.pgext/"_qs + kind + u".sql"_qs);
+    if (project.manifest().templateName.isEmpty() || !f.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(f.readAll());
+}
+
+Result<QString> Scaffold::newTable(const Project &project, const QString &qualifiedName)
+{
+    static const QRegularExpression re(u"^([a-z_][a-z0-9_]{0,62})\\.([a-z_][a-z0-9_]{0,62})$"_qs);
+    const auto match = re.match(qualifiedName);
+    if (!match.hasMatch())
+        return Error::validation(u"invalid table name \"%1\""_qs.arg(qualifiedName),
+                                 u"Write it as schema.table in lower case, e.g. store.invoices."_qs);
+    const QString text = generator(project, u"new_table"_qs);
+    if (text.isEmpty())
+        return Error::validation(u"the %1 template has no table generator"_qs.arg(project.manifest().templateName.isEmpty()
+                                                                                     ? u"project's"_qs : project.manifest().templateName),
+                                 u"`pgext new table` works in projects made with `pgext init <name> --template layered`."_qs);
+    auto migration = newMigration(project, u"create_"_qs + match.captured(2));
+    if (!migration)
+        return migration.error();
+    QHash<QString, QString> vars;
+    vars.insert(u"schema"_qs, match.captured(1));
+    vars.insert(u"table"_qs, match.captured(2));
+    vars.insert(u"name"_qs, match.captured(2));
+    QFile f(*migration);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return Error::io(u"cannot write %1"_qs.arg(*migration));
+    f.write(substitute(text, vars).toUtf8());
+    return *migration;
+}
+
 Result<QString> Scaffold::newFunction(const Project &project, const QString &name)
 {
     if (Status s = checkName(name, u"function"_qs); !s)
         return s.error();
     const QString file = project.path(project.manifest().functionsDir + u'/' + name + u".sql"_qs);
+    if (const QString text = generator(project, u"new_function"_qs); !text.isEmpty()) {
+        QHash<QString, QString> vars;
+        vars.insert(u"name"_qs, name);
+        return writeNew(file, substitute(text, vars));
+    }
     return writeNew(file, uR"(-- Repeatable: re-applied by `pgext migrate` whenever this file changes.
 CREATE OR REPLACE FUNCTION public.%1()
 RETURNS json

@@ -20,8 +20,10 @@ public:
     static Status initProject(const QString &directory, const QString &name, const QString &templateName);
     // migrations/<UTC timestamp>_<name>.sql; returns its path.
     static Result<QString> newMigration(const Project &project, const QString &name);
-    // functions/<name>.sql; returns its path.
+    // functions/<name>.sql from the template's generator (or a generic one); returns its path.
     static Result<QString> newFunction(const Project &project, const QString &name);
+    // A migration creating table schema.name with the template's table generator.
+    static Result<QString> newTable(const Project &project, const QString &qualifiedName);
 
     // 64 URL-safe characters from the system CSPRNG (384 bits).
     static QString generateSecret(int bytes = 48);

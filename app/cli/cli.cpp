@@ -48,8 +48,8 @@ Cli::Cli() : m_out(stdout), m_err(stderr)
          u"Apply only the changed files under functions/."_qs, &Cli::cmdDeployFunctions, &Cli::dryRunOptions},
         {u"status"_qs, u"status"_qs,
          u"Show the local cluster, the connection and every migration's state."_qs, &Cli::cmdStatus, &Cli::noOptions},
-        {u"new"_qs, u"new migration <name> | new function <name>"_qs,
-         u"Create a new migration or function file."_qs, &Cli::cmdNew, &Cli::noOptions},
+        {u"new"_qs, u"new migration <name> | function <name> | table <schema.name>"_qs,
+         u"Create a migration, a function file, or a table (layered projects)."_qs, &Cli::cmdNew, &Cli::noOptions},
     };
 }
 
@@ -417,6 +417,8 @@ int Cli::cmdStatus(QCommandLineParser &parser)
     }
     m_out << "Database    " << settings->databaseName << " via " << ConnectionSettings::sourceName(settings->source) << '\n'
           << "Connect     psql \"" << settings->display << "\"\n";
+    if (settings->display.contains(u"****"_qs) && settings->isLocalCluster())
+        m_out << "            (password: POSTGRES_PASSWORD in .env)\n";
     auto conn = PgConnection::open(settings->conninfo);
     if (!conn) {
         if (settings->isLocalCluster() && conn.error().message.contains(u"does not exist"_qs)) {
@@ -457,15 +459,16 @@ int Cli::cmdStatus(QCommandLineParser &parser)
 int Cli::cmdNew(QCommandLineParser &parser)
 {
     const QStringList pos = parser.positionalArguments();
-    if (pos.size() != 2 || (pos[0] != u"migration"_qs && pos[0] != u"function"_qs)) {
-        m_err << "Usage: pgext new migration <name> | pgext new function <name>\n";
+    if (pos.size() != 2 || (pos[0] != u"migration"_qs && pos[0] != u"function"_qs && pos[0] != u"table"_qs)) {
+        m_err << "Usage: pgext new migration <name> | pgext new function <name> | pgext new table <schema.name>\n";
         return 2;
     }
     auto project = loadProject(parser);
     if (!project)
         return 1;
     auto file = pos[0] == u"migration"_qs ? Scaffold::newMigration(*project, pos[1])
-                                            : Scaffold::newFunction(*project, pos[1]);
+                : pos[0] == u"function"_qs ? Scaffold::newFunction(*project, pos[1])
+                                            : Scaffold::newTable(*project, pos[1]);
     if (!file)
         return fail(file.error());
     m_out << "Created " << project->relative(*file) << '\n';
