@@ -167,7 +167,12 @@ void TestCli::resetAndStatus()
     QVERIFY(status.out.contains(u"applied      schema.sql"_qs));
     QVERIFY(status.out.contains(u"applied      functions/complete_task.sql"_qs));
     QVERIFY(status.out.contains(u"2 applied"_qs));
-    QVERIFY(!status.out.contains(u"POSTGRES_PASSWORD"_qs));
+    QFile env(m_demo + u"/.env"_qs);
+    QVERIFY(env.open(QIODevice::ReadOnly));
+    const QString password = QString::fromUtf8(env.readAll()).section(u"POSTGRES_PASSWORD="_qs, 1).section(u'\n', 0, 0);
+    QVERIFY(password.size() >= 32);
+    QVERIFY(!status.out.contains(password)); // masked
+    QVERIFY(status.out.contains(u"postgres:****@127.0.0.1"_qs));
 
     // The template's RLS policy works: a user sees only their own tasks.
     auto conn = PgConnection::open(u"host=%1/.pgext/run port=%2 user=postgres dbname=demo"_qs.arg(m_demo)
