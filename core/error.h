@@ -20,6 +20,8 @@ struct Error
     };
 
     Kind kind = Kind::Generic;
+    // A stable machine-readable code where a protocol needs one (e.g. "token_expired").
+    QString code;
     QString message;
     QString sqlState;
     QString detail;

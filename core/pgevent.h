@@ -1,0 +1,53 @@
+#pragma once
+
+#include "eventcursor.h"
+#include "result.h"
+
+#include <QByteArrayView>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QStringList>
+
+namespace Core {
+
+// One document of the pg_events output format (docs/pg_events.md), version 1.
+struct PgEvent
+{
+    enum class Op { Begin, Commit, Insert, Update, Delete, Truncate, Message };
+
+    Op op = Op::Insert;
+    int version = 1;
+    quint64 lsn = 0;          // commit LSN (start of the commit record)
+    quint64 endLsn = 0;       // begin/commit only: end of the commit record
+    quint32 seq = 0;          // changes and messages: position in the transaction
+    quint64 xid = 0;
+    QString commitTime;       // RFC 3339, UTC, microseconds, as the plugin wrote it
+    QString schema;
+    QString table;
+    QStringList primaryKey;
+    QJsonObject newTuple;     // insert/update
+    QJsonObject oldTuple;     // update/delete, per replica identity (empty when absent)
+    bool hasOld = false;
+    QStringList unchangedToast;
+    QString channel;          // message
+    QJsonValue payload;       // message
+    int count = 0;            // commit: changes in the transaction
+    bool cascade = false;     // truncate
+    bool restartIdentity = false;
+
+    EventCursor cursor() const { return {lsn, seq}; }
+    bool isChange() const { return op == Op::Insert || op == Op::Update || op == Op::Delete || op == Op::Truncate; }
+    QString qualifiedTable() const { return schema + u'.' + table; }
+    static QString opName(Op op);
+};
+
+// The only decoder of the pg_events wire format. Strict: a document that does not have
+// the documented shape is an error, never a half-filled event.
+class PgEventDecoder
+{
+public:
+    static constexpr int SupportedVersion = 1;
+    static Result<PgEvent> decode(QByteArrayView document);
+};
+
+} // namespace Core
