@@ -8,7 +8,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates
     qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-httpserver-dev qt6-charts-dev qt6-tools-dev
     qt6-l10n-tools libqscintilla2-qt6-dev libgl-dev
-    libpq-dev postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json postgresql-15-pgtap
+    libpq-dev postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
     libjwt-dev libtomlplusplus-dev
     xvfb xauth nodejs npm
 )

@@ -6,12 +6,9 @@
 #
 # 1. installs pgext_audit (make -C extension/pgext_audit install: needs root or a
 #    writable PostgreSQL installation);
-# 2. `pgext init t --template layered` in a temporary directory (when this pgext does
-#    not know the template yet, the folder resources/templates/layered is copied and its
-#    placeholders filled in by hand, the way `pgext init` does);
+# 2. `pgext init t --template layered` in a temporary directory;
 # 3. `pgext db:reset --yes` (local cluster, database, schema.sql, migrations, functions);
-# 4. applies the generator templates (.pgext/new_table.sql for store.invoices and
-#    .pgext/new_function.sql for ping) to the same database, as `pgext new` would;
+# 4. `pgext new table store.invoices`, `pgext new function ping`, `pgext migrate`;
 # 5. pg_prove on tests/sql/layered/*.sql (psql -f when pg_prove is missing);
 # 6. stops the cluster and removes the directory (kept on failure).
 #
@@ -23,7 +20,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 PGEXT="${PGEXT:-$ROOT/build/app/cli/pgext}"
 PG_CONFIG="${PG_CONFIG:-pg_config}"
-TEMPLATE="$ROOT/resources/templates/layered"
 BINDIR="$("$PG_CONFIG" --bindir)"
 
 if [ ! -x "$PGEXT" ]; then
@@ -50,27 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! "$PGEXT" init t --template layered --dir "$PROJECT" >/dev/null 2>"$WORK/init.err"; then
-	echo "layered: this pgext has no layered template yet; filling it in by hand" >&2
-	rm -rf "$PROJECT"
-	# a project from the todo template gives the ports, secrets and manifest to reuse
-	"$PGEXT" init t --dir "$PROJECT" >/dev/null
-	port="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$PROJECT/pgext.toml" | head -1)"
-	find "$PROJECT" -mindepth 1 -maxdepth 1 ! -name .env -exec rm -rf {} +
-	(cd "$TEMPLATE" && find . -type f ! -path './.pgext/*' ! -name .keep) | while read -r f; do
-		out="${f#./}"
-		case "$out" in
-			env.template) continue ;;
-			gitignore.template) out=.gitignore ;;
-		esac
-		mkdir -p "$(dirname "$PROJECT/$out")"
-		sed -e "s/{{project_name}}/t/g" -e "s/{{database_name}}/t/g" \
-			-e "s/{{port}}/$port/g" -e "s/{{postgrest_port}}/3000/g" \
-			-e "s/{{realtime_port}}/8090/g" -e "s/{{jwt_secret}}/test-secret-test-secret-test-secret-0123/g" \
-			-e "s/{{postgres_password}}/test/g" "$TEMPLATE/$f" >"$PROJECT/$out"
-	done
-	mkdir -p "$PROJECT/migrations"
-fi
+"$PGEXT" init t --template layered --dir "$PROJECT" >/dev/null
 
 "$PGEXT" -p "$PROJECT" db:reset --yes >"$WORK/reset.log" 2>&1 || {
 	cat "$WORK/reset.log" >&2
@@ -82,12 +58,17 @@ port="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$PROJECT/pgext.toml" | head -1)"
 export PGHOST="$PROJECT/.pgext/run" PGPORT="$port" PGUSER=postgres PGDATABASE=t
 PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1)
 
-# The generators, filled in as `pgext new table store.invoices` / `new function ping` do.
-sed -e 's/{{schema}}/store/g' -e 's/{{table}}/invoices/g' -e 's/{{name}}/invoices/g' \
-	"$TEMPLATE/.pgext/new_table.sql" >"$WORK/new_table.sql"
-sed -e 's/{{name}}/ping/g' "$TEMPLATE/.pgext/new_function.sql" >"$WORK/new_function.sql"
-"${PSQL[@]}" -1 -f "$WORK/new_table.sql"
-"${PSQL[@]}" -1 -f "$WORK/new_function.sql"
+# The generators, exactly as a user runs them.
+"$PGEXT" -p "$PROJECT" new table store.invoices >/dev/null
+"$PGEXT" -p "$PROJECT" new function ping >/dev/null
+grep -q 'business_functions.ping' "$PROJECT/functions/ping.sql" || {
+	echo "layered: pgext new function did not use the layered generator" >&2
+	exit 1
+}
+"$PGEXT" -p "$PROJECT" migrate >"$WORK/migrate.log" 2>&1 || {
+	cat "$WORK/migrate.log" >&2
+	exit 1
+}
 
 if command -v pg_prove >/dev/null 2>&1; then
 	pg_prove --ext .sql "$HERE"/*.sql && status=0 || status=$?
