@@ -1,0 +1,269 @@
+#include "replicationstream.h"
+
+#include "logging.h"
+#include "pgconnection.h"
+
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <QtEndian>
+
+#include <libpq-fe.h>
+
+Q_LOGGING_CATEGORY(lcReplication, "pgext.realtime.replication", QtInfoMsg)
+
+namespace Realtime {
+
+using Core::Error;
+
+// PostgreSQL's epoch for replication timestamps: 2000-01-01 00:00:00 UTC.
+static constexpr qint64 PostgresEpochOffsetUs = 946684800LL * 1000000LL;
+
+void ReplicationStream::Deleter::operator()(PGconn *c) const
+{
+    PQfinish(c);
+}
+
+ReplicationStream::ReplicationStream(QString conninfo, QString slot, QObject *parent)
+    : QObject(parent), m_conninfo(std::move(conninfo)), m_slot(std::move(slot))
+{
+    m_statusTimer.setInterval(5000);
+    connect(&m_statusTimer, &QTimer::timeout, this, &ReplicationStream::sendStatusNow);
+    m_reconnectTimer.setSingleShot(true);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &ReplicationStream::connectNow);
+}
+
+ReplicationStream::~ReplicationStream()
+{
+    stop();
+}
+
+void ReplicationStream::setState(State s)
+{
+    if (m_state == s)
+        return;
+    m_state = s;
+    Q_EMIT stateChanged(s);
+}
+
+void ReplicationStream::start()
+{
+    m_stopped = false;
+    connectNow();
+}
+
+void ReplicationStream::stop()
+{
+    m_stopped = true;
+    m_reconnectTimer.stop();
+    m_statusTimer.stop();
+    if (m_conn && m_state == State::Streaming)
+        sendStatusNow(); // leave the slot where it safely is
+    delete m_notifier;
+    m_notifier = nullptr;
+    m_conn.reset();
+    m_current.reset();
+    setState(State::Disconnected);
+}
+
+void ReplicationStream::scheduleReconnect()
+{
+    if (m_stopped)
+        return;
+    qCInfo(lcReplication) << "reconnecting in" << m_backoffMs << "ms";
+    m_reconnectTimer.start(m_backoffMs);
+    m_backoffMs = qMin(m_backoffMs * 2, 10000);
+}
+
+void ReplicationStream::fail(const QString &message)
+{
+    qCWarning(lcReplication).noquote() << message;
+    Error e = Error::make(Error::Kind::Connection, message);
+    e.code = u"replication"_qs;
+    delete m_notifier;
+    m_notifier = nullptr;
+    m_conn.reset();
+    m_current.reset(); // a partial transaction is resent after reconnecting
+    m_statusTimer.stop();
+    setState(State::Disconnected);
+    Q_EMIT problem(e);
+    scheduleReconnect();
+}
+
+// Slot creation and START_REPLICATION. These are quick round trips on connect; the
+// stream itself is fully non-blocking afterwards.
+bool ReplicationStream::runSetup()
+{
+    // Ensure the slot exists (through a normal connection: SQL functions are simpler).
+    {
+        auto sql = Core::PgConnection::open(m_conninfo, 5);
+        if (!sql) {
+            fail(sql.error().message);
+            return false;
+        }
+        auto exists = sql->exec(u"SELECT confirmed_flush_lsn::text, wal_status FROM pg_replication_slots WHERE slot_name = $1"_qs, {m_slot});
+        if (!exists) {
+            fail(exists.error().message);
+            return false;
+        }
+        bool create = exists->rows() == 0;
+        if (!create && exists->value(0, 1) == u"lost"_qs) {
+            // WAL this slot needed is gone: nothing before now can be replayed.
+            qCWarning(lcReplication) << "slot" << m_slot << "lost its WAL; recreating it";
+            (void)sql->exec(u"SELECT pg_drop_replication_slot($1)"_qs, {m_slot});
+            create = true;
+        }
+        if (create) {
+            auto created = sql->exec(u"SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pg_events')"_qs, {m_slot});
+            if (!created) {
+                fail(u"cannot create replication slot \"%1\": %2"_qs.arg(m_slot, created.error().message));
+                return false;
+            }
+            m_slotStartLsn = Core::Lsn::parse(created->value(0, 0)).value_or(0);
+            if (exists->rows() > 0)
+                Q_EMIT slotReset(m_slotStartLsn);
+        } else {
+            m_slotStartLsn = Core::Lsn::parse(exists->value(0, 0)).value_or(0);
+        }
+    }
+    QString info = m_conninfo;
+    info += u" replication=database"_qs;
+    m_conn.reset(PQconnectdb(info.toUtf8().constData()));
+    if (PQstatus(m_conn.get()) != CONNECTION_OK) {
+        fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
+        return false;
+    }
+    const QByteArray slotId = Core::PgConnection::quoteIdentifier(m_slot).toUtf8();
+    const QByteArray command = "START_REPLICATION SLOT " + slotId + " LOGICAL 0/0";
+    PGresult *r = PQexec(m_conn.get(), command.constData());
+    const ExecStatusType st = PQresultStatus(r);
+    const QString err = QString::fromUtf8(PQresultErrorMessage(r)).trimmed();
+    PQclear(r);
+    if (st != PGRES_COPY_BOTH) {
+        fail(u"START_REPLICATION failed: "_qs + err);
+        return false;
+    }
+    return true;
+}
+
+void ReplicationStream::connectNow()
+{
+    if (m_stopped)
+        return;
+    setState(State::Connecting);
+    if (!runSetup())
+        return;
+    PQsetnonblocking(m_conn.get(), 1);
+    m_notifier = new QSocketNotifier(PQsocket(m_conn.get()), QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &ReplicationStream::onReadable);
+    m_backoffMs = 250;
+    setState(State::Streaming);
+    m_statusTimer.start();
+    qCInfo(lcReplication) << "streaming from slot" << m_slot << "at" << Core::Lsn::format(m_slotStartLsn);
+    onReadable(); // data may already be buffered
+}
+
+void ReplicationStream::onReadable()
+{
+    if (!m_conn)
+        return;
+    if (!PQconsumeInput(m_conn.get())) {
+        fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
+        return;
+    }
+    while (m_conn) {
+        char *buffer = nullptr;
+        const int len = PQgetCopyData(m_conn.get(), &buffer, 1);
+        if (len == 0)
+            return; // wait for more
+        if (len == -1) {
+            PGresult *r = PQgetResult(m_conn.get());
+            const QString err = r ? QString::fromUtf8(PQresultErrorMessage(r)).trimmed() : QString();
+            PQclear(r);
+            fail(u"replication stream ended: "_qs + (err.isEmpty() ? u"server closed the stream"_qs : err));
+            return;
+        }
+        if (len == -2) {
+            fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
+            return;
+        }
+        handleCopyData(buffer, len);
+        PQfreemem(buffer);
+    }
+}
+
+void ReplicationStream::handleCopyData(const char *data, int len)
+{
+    if (len < 1)
+        return;
+    if (data[0] == 'k' && len >= 18) {
+        // Primary keepalive: walEnd(8) time(8) replyRequested(1)
+        m_serverWalEnd = qFromBigEndian<quint64>(data + 1);
+        if (data[17])
+            sendStatusNow();
+        return;
+    }
+    if (data[0] == 'w' && len >= 25) {
+        // XLogData: start(8) end(8) time(8) then the plugin's document
+        const quint64 walEnd = qFromBigEndian<quint64>(data + 9);
+        if (walEnd > m_serverWalEnd)
+            m_serverWalEnd = walEnd;
+        handleDocument(QByteArrayView(data + 25, len - 25));
+    }
+}
+
+void ReplicationStream::handleDocument(QByteArrayView document)
+{
+    auto event = Core::PgEventDecoder::decode(document);
+    if (!event) {
+        // A document we cannot read would become a silent gap: stop and say so.
+        qCCritical(lcReplication).noquote() << event.error().message << QString::fromUtf8(document.first(qMin<qsizetype>(200, document.size())).toByteArray());
+        Q_EMIT problem(event.error());
+        return;
+    }
+    switch (event->op) {
+    case Core::PgEvent::Op::Begin:
+        m_current = Transaction();
+        m_current->xid = event->xid;
+        m_current->lsn = event->lsn;
+        m_current->endLsn = event->endLsn;
+        m_current->commitTime = event->commitTime;
+        return;
+    case Core::PgEvent::Op::Commit:
+        if (m_current) {
+            Transaction done = std::move(*m_current);
+            m_current.reset();
+            Q_EMIT transactionReceived(done);
+        }
+        return;
+    default:
+        if (!m_current)
+            return; // stream joined mid-transaction (cannot happen with a slot); skip
+        m_current->bytes += document.size();
+        m_current->events.push_back(std::move(event).value());
+        return;
+    }
+}
+
+void ReplicationStream::sendStatusNow()
+{
+    if (!m_conn || m_state != State::Streaming)
+        return;
+    quint64 flush = m_confirmProvider ? m_confirmProvider() : 0;
+    if (flush < m_lastConfirmed)
+        flush = m_lastConfirmed; // never move backwards
+    char msg[34];
+    msg[0] = 'r';
+    qToBigEndian<quint64>(flush, msg + 1);  // written
+    qToBigEndian<quint64>(flush, msg + 9);  // flushed
+    qToBigEndian<quint64>(flush, msg + 17); // applied
+    const qint64 now = QDateTime::currentMSecsSinceEpoch() * 1000 - PostgresEpochOffsetUs;
+    qToBigEndian<qint64>(now, msg + 25);
+    msg[33] = 0;
+    if (PQputCopyData(m_conn.get(), msg, sizeof msg) <= 0 || PQflush(m_conn.get()) < 0) {
+        fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
+        return;
+    }
+    m_lastConfirmed = flush;
+}
+
+} // namespace Realtime
