@@ -273,7 +273,9 @@ Status LocalCluster::writeConfig()
         lines << u"output_plugin_libraries = '%1'"_qs.arg(names.join(u", "_qs));
     }
     if (!m_options.durable)
-        lines << u"fsync = off"_qs << u"synchronous_commit = off"_qs << u"full_page_writes = off"_qs;
+        // Not synchronous_commit=off: logical decoding would then see commits only after
+        // the WAL writer's delay (200 ms), which real-time tests must not depend on.
+        lines << u"fsync = off"_qs << u"full_page_writes = off"_qs;
     lines << m_options.extraSettings;
     QSaveFile f(QDir(m_options.dataDir).filePath(u"pgext.conf"_qs));
     if (!f.open(QIODevice::WriteOnly))

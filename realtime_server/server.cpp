@@ -75,6 +75,10 @@ Server::Server(const ServerConfig &config, Core::JwtVerifier jwt, QObject *paren
 
 Server::~Server()
 {
+    // Sessions go first, while the subscription index they unregister from still exists.
+    const auto sessions = m_sessions;
+    m_sessions.clear();
+    qDeleteAll(sessions);
     m_stream->stop();
 }
 
@@ -129,6 +133,9 @@ void Server::onTcpConnection()
             answerHttp(socket, 503, "text/plain", "too many connections\n");
             continue;
         }
+        // Small frames must leave at once: Nagle's algorithm plus delayed ACKs would add
+        // ~40 ms to every event.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         // Read the request head ourselves: route plain HTTP, check Origin, and only then
         // let Qt upgrade. Nothing is consumed, so Qt sees the request untouched.
         auto *timer = new QTimer(socket);
@@ -226,9 +233,11 @@ void Server::inspectRequest(QTcpSocket *socket)
 void Server::onWebSocket()
 {
     while (QWebSocket *socket = m_ws->nextPendingConnection()) {
-        // Qt's own limits sit above ours so that we can answer message_too_large ourselves.
-        socket->setMaxAllowedIncomingFrameSize(quint64(m_config.maxFrameBytes));
-        socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageBytes) * 2);
+        // Qt's own limits sit at twice ours, so that we answer message_too_large ourselves;
+        // only beyond them does Qt close with 1009 before we see anything.
+        const quint64 hard = quint64(std::max(m_config.maxFrameBytes, m_config.maxMessageBytes)) * 2;
+        socket->setMaxAllowedIncomingFrameSize(hard);
+        socket->setMaxAllowedIncomingMessageSize(hard);
         auto *session = new Session(this, socket, this);
         m_sessions.insert(session);
         m_perAddress[session->peer()]++;

@@ -28,7 +28,7 @@ struct ServerConfig
 
     ReplayWindow::Limits window;
 
-    int maxFrameBytes = 64 * 1024;
+    int maxFrameBytes = 256 * 1024;
     int maxMessageBytes = 256 * 1024;
     int maxSubscriptions = 100;
     qint64 maxOutgoingBytes = 8LL * 1024 * 1024;

@@ -20,6 +20,10 @@ Session::Session(Server *server, QWebSocket *socket, QObject *parent)
     connect(&m_expiry, &QTimer::timeout, this, &Session::expireToken);
     connect(socket, &QWebSocket::textMessageReceived, this, &Session::onText);
     connect(socket, &QWebSocket::binaryMessageReceived, this, &Session::onBinary);
+    connect(socket, &QWebSocket::textFrameReceived, this, [this](const QString &frame, bool) {
+        if (frame.size() > m_server->config().maxFrameBytes)
+            shutdown(u"message_too_large"_qs, u"frames are limited to %1 bytes"_qs.arg(m_server->config().maxFrameBytes));
+    });
     connect(socket, &QWebSocket::disconnected, this, [this] {
         for (const auto &sub : std::as_const(m_subscriptions))
             m_server->remove(sub);
@@ -33,7 +37,13 @@ Session::Session(Server *server, QWebSocket *socket, QObject *parent)
           {u"cursor"_qs, server->head().toString()}});
 }
 
-Session::~Session() = default;
+Session::~Session()
+{
+    // The socket dies with us; its disconnected() must not reach back into the server.
+    m_socket->disconnect(this);
+    for (const auto &sub : std::as_const(m_subscriptions))
+        m_server->remove(sub);
+}
 
 bool Session::sendRaw(const QByteArray &frame)
 {

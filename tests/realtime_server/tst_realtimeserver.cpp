@@ -1,0 +1,659 @@
+#include "server.h"
+#include "testcluster.h"
+#include "wsclient.h"
+
+#include <QJsonArray>
+#include <QMessageAuthenticationCode>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace Core;
+using namespace Realtime;
+
+static const QByteArray Secret = "realtime-test-secret-0123456789-abcdefgh";
+
+static QString mint(const QJsonObject &claims, const QByteArray &secret = Secret)
+{
+    auto b64 = [](const QByteArray &d) { return d.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals); };
+    const QByteArray input = b64(R"({"alg":"HS256","typ":"JWT"})") + '.' + b64(QJsonDocument(claims).toJson(QJsonDocument::Compact));
+    return QString::fromLatin1(input + '.' + b64(QMessageAuthenticationCode::hash(input, secret, QCryptographicHash::Sha256)));
+}
+
+static QString userToken(const QString &sub, const QString &role = u"rt_user"_qs)
+{
+    return mint({{u"role"_qs, role}, {u"sub"_qs, sub}, {u"exp"_qs, QDateTime::currentSecsSinceEpoch() + 3600}});
+}
+
+// Real PostgreSQL with pg_events, the real server in-process, real WebSocket clients.
+class TestRealtimeServer : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void welcomeAndPing();
+    void changesArriveWithCursorsXidAndTime();
+    void customEvents();
+    void filters_data();
+    void filters();
+    void selectAndEvents();
+    void unsubscribeStopsDelivery();
+    void subscribedMeansLive();
+    void rowLevelSecurity();
+    void resumeFromCursor();
+    void cursorTooOld();
+    void badInput_data();
+    void badInput();
+    void oversizedMessage();
+    void authErrors();
+    void tokenExpiry();
+    void forbiddenAndUnknownTables();
+    void healthMetricsAndOrigin();
+    void slowConsumer();
+    void survivesPostgresRestart();
+    void gracefulShutdown();
+
+private:
+    std::unique_ptr<Server> startServer(ServerConfig config);
+    std::unique_ptr<WsClient> client(const QString &token = {});
+    QString exec(const QString &sql);
+    ServerConfig baseConfig(const QString &slot);
+
+    QString m_db;
+    std::unique_ptr<Server> m_server;
+    QUrl m_url;
+};
+
+QString TestRealtimeServer::exec(const QString &sql)
+{
+    auto conn = TestCluster::instance().connect(m_db);
+    auto r = conn.exec(sql);
+    if (!r)
+        qFatal("SQL failed: %s\n%s", qPrintable(r.error().toString()), qPrintable(sql));
+    return r->rows() ? r->value(0, 0) : QString();
+}
+
+ServerConfig TestRealtimeServer::baseConfig(const QString &slot)
+{
+    ServerConfig c;
+    c.port = 0;
+    c.databaseUrl = TestCluster::instance().conninfo(m_db);
+    c.slot = slot;
+    c.jwtSecret = Secret;
+    return c;
+}
+
+std::unique_ptr<Server> TestRealtimeServer::startServer(ServerConfig config)
+{
+    auto server = Server::create(config);
+    if (!server)
+        qFatal("%s", qPrintable(server.error().toString()));
+    if (Status s = (*server)->listen(); !s)
+        qFatal("%s", qPrintable(s.error().toString()));
+    QElapsedTimer t;
+    t.start();
+    while (!(*server)->isStreaming() && t.elapsed() < 10000)
+        QTest::qWait(10);
+    return std::move(server).value();
+}
+
+std::unique_ptr<WsClient> TestRealtimeServer::client(const QString &token)
+{
+    auto c = std::make_unique<WsClient>();
+    if (!c->open(m_url))
+        qFatal("cannot connect to %s", qPrintable(m_url.toString()));
+    if (!token.isEmpty() && !c->auth(token))
+        qFatal("auth failed");
+    return c;
+}
+
+void TestRealtimeServer::initTestCase()
+{
+    m_db = TestCluster::instance().freshDatabase(u"rt"_qs);
+    exec(uR"(
+        CREATE EXTENSION pg_events;
+        DO $$ BEGIN
+            CREATE ROLE rt_user NOLOGIN;
+            CREATE ROLE rt_other NOLOGIN;
+        EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+        CREATE TABLE public.items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text, n int,
+                                   price numeric, done boolean NOT NULL DEFAULT false,
+                                   at timestamptz NOT NULL DEFAULT now(), owner uuid);
+        GRANT SELECT ON public.items TO rt_user;
+        CREATE TABLE public.notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id text NOT NULL, body text);
+        ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY own ON public.notes FOR SELECT TO rt_user
+            USING (user_id = (current_setting('request.jwt.claims', true)::json ->> 'sub'));
+        GRANT SELECT ON public.notes TO rt_user;
+        CREATE TABLE public.secret (id int PRIMARY KEY);
+        CREATE TABLE public.untracked (id int PRIMARY KEY);
+        GRANT SELECT ON public.untracked TO rt_user;
+        SELECT pg_events.track('public.items'), pg_events.track('public.notes', true), pg_events.track('public.secret');
+    )"_qs);
+    m_server = startServer(baseConfig(u"rt_main"_qs));
+    QVERIFY(m_server->isStreaming());
+    m_url = QUrl(u"ws://127.0.0.1:%1/"_qs.arg(m_server->port()));
+}
+
+void TestRealtimeServer::cleanupTestCase()
+{
+    m_server.reset();
+    auto conn = TestCluster::instance().connect(m_db);
+    (void)conn.exec(u"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active"_qs);
+}
+
+void TestRealtimeServer::welcomeAndPing()
+{
+    WsClient c;
+    QVERIFY(c.open(m_url));
+    const QJsonObject welcome = c.messages().first();
+    QCOMPARE(welcome.value(u"type"_qs).toString(), u"welcome"_qs);
+    QCOMPARE(welcome.value(u"protocol"_qs).toInt(), 1);
+    QVERIFY(welcome.value(u"server"_qs).toString().startsWith(u"pg_events_ws/"_qs));
+    QVERIFY(EventCursor::parse(welcome.value(u"cursor"_qs).toString()).has_value());
+    auto pong = c.request({{u"type"_qs, u"ping"_qs}}, u"pong"_qs);
+    QVERIFY(pong);
+    QCOMPARE(pong->value(u"type"_qs).toString(), u"pong"_qs);
+    QVERIFY(pong->value(u"ref"_qs).toString().startsWith(u'r'));
+}
+
+void TestRealtimeServer::changesArriveWithCursorsXidAndTime()
+{
+    auto c = client(userToken(u"u1"_qs));
+    auto sub = c->subscribe({{u"id"_qs, u"s1"_qs}, {u"table"_qs, u"public.items"_qs}});
+    QVERIFY(sub && sub->value(u"type"_qs) == u"subscribed"_qs);
+    // One query string = one implicit transaction: txid_current() is the insert's xid.
+    const QString xid = exec(u"INSERT INTO items (title, n, price) VALUES ('a', 1, 1.50), ('b', 2, NULL); SELECT txid_current()::text"_qs);
+    exec(u"UPDATE items SET done = true WHERE title = 'a'"_qs);
+    exec(u"DELETE FROM items WHERE title = 'b'"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"change"_qs, u"s1"_qs).size(), 4, 5000);
+    const auto changes = c->messagesOfType(u"change"_qs, u"s1"_qs);
+    QCOMPARE(changes[0].value(u"op"_qs).toString(), u"insert"_qs);
+    QCOMPARE(changes[0].value(u"table"_qs).toString(), u"public.items"_qs);
+    QCOMPARE(changes[0].value(u"record"_qs).toObject().value(u"title"_qs).toString(), u"a"_qs);
+    QCOMPARE(changes[0].value(u"record"_qs).toObject().value(u"price"_qs).toString(), u"1.50"_qs);
+    QVERIFY(changes[0].value(u"old_record"_qs).isNull());
+    QCOMPARE(QString::number(changes[0].value(u"xid"_qs).toInteger()), xid);
+    QCOMPARE(changes[1].value(u"xid"_qs).toInteger(), changes[0].value(u"xid"_qs).toInteger());
+    QCOMPARE(changes[2].value(u"op"_qs).toString(), u"update"_qs);
+    QCOMPARE(changes[2].value(u"record"_qs).toObject().value(u"done"_qs).toBool(), true);
+    QCOMPARE(changes[3].value(u"op"_qs).toString(), u"delete"_qs);
+    QVERIFY(changes[3].value(u"record"_qs).isNull());
+    QVERIFY(changes[3].value(u"old_record"_qs).toObject().contains(u"id"_qs));
+    // Cursors strictly increase; two rows of one statement differ.
+    for (int i = 1; i < changes.size(); ++i)
+        QVERIFY(changes[i - 1].value(u"cursor"_qs).toString() < changes[i].value(u"cursor"_qs).toString());
+    const QDateTime commit = QDateTime::fromString(changes[0].value(u"commit_time"_qs).toString(), Qt::ISODateWithMs);
+    QVERIFY(commit.isValid());
+    QVERIFY(qAbs(commit.secsTo(QDateTime::currentDateTimeUtc())) < 30);
+}
+
+void TestRealtimeServer::customEvents()
+{
+    auto c = client(userToken(u"u1"_qs));
+    QVERIFY(c->subscribe({{u"id"_qs, u"ev"_qs}, {u"channel"_qs, u"orders"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    exec(u"SELECT pg_events.emit('orders', '{\"id\": 7, \"total\": 12.5}')"_qs);
+    exec(u"BEGIN; SELECT pg_events.emit('orders', '{\"id\": 8}'); ROLLBACK"_qs); // never delivered
+    exec(u"SELECT pg_events.emit('other', '{\"id\": 9}')"_qs);                     // another channel
+    exec(u"SELECT pg_events.emit('orders', '\"done\"')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"event"_qs).size(), 2, 5000);
+    QTest::qWait(200);
+    const auto events = c->messagesOfType(u"event"_qs);
+    QCOMPARE(events.size(), 2);
+    QCOMPARE(events[0].value(u"channel"_qs).toString(), u"orders"_qs);
+    QCOMPARE(events[0].value(u"payload"_qs).toObject().value(u"id"_qs).toInt(), 7);
+    QCOMPARE(events[1].value(u"payload"_qs).toString(), u"done"_qs);
+    QCOMPARE(events[0].value(u"sub"_qs).toString(), u"ev"_qs);
+
+    // Channels are for authenticated roles by default.
+    auto anonymous = std::make_unique<WsClient>();
+    QVERIFY(anonymous->open(m_url));
+    auto denied = anonymous->subscribe({{u"id"_qs, u"x"_qs}, {u"channel"_qs, u"orders"_qs}});
+    QCOMPARE(denied->value(u"type"_qs).toString(), u"error"_qs);
+    QCOMPARE(denied->value(u"code"_qs).toString(), u"unauthorized"_qs);
+}
+
+void TestRealtimeServer::filters_data()
+{
+    QTest::addColumn<QString>("filter");
+    QTest::addColumn<QStringList>("titles");
+    QTest::newRow("eq") << u"n=eq.2"_qs << QStringList{u"two"_qs};
+    QTest::newRow("neq") << u"n=neq.2"_qs << QStringList{u"one"_qs, u"ten"_qs};
+    QTest::newRow("lt numeric") << u"n=lt.10"_qs << QStringList{u"one"_qs, u"two"_qs};
+    QTest::newRow("lte") << u"n=lte.10"_qs << QStringList{u"one"_qs, u"two"_qs, u"ten"_qs};
+    QTest::newRow("gt") << u"n=gt.1"_qs << QStringList{u"two"_qs, u"ten"_qs};
+    QTest::newRow("gte") << u"n=gte.2"_qs << QStringList{u"two"_qs, u"ten"_qs};
+    QTest::newRow("in") << u"n=in.(1,10)"_qs << QStringList{u"one"_qs, u"ten"_qs};
+    QTest::newRow("is null") << u"price=is.null"_qs << QStringList{u"ten"_qs};
+    QTest::newRow("is true") << u"done=is.true"_qs << QStringList{u"two"_qs};
+    QTest::newRow("is false") << u"done=is.false"_qs << QStringList{u"one"_qs, u"ten"_qs};
+    QTest::newRow("like") << u"title=like.t*"_qs << QStringList{u"two"_qs, u"ten"_qs};
+    QTest::newRow("ilike") << u"title=ilike.O*"_qs << QStringList{u"one"_qs};
+    QTest::newRow("numeric as number") << u"price=gt.9.5"_qs << QStringList{u"two"_qs};
+    QTest::newRow("and") << u"n=gt.1&done=is.false"_qs << QStringList{u"ten"_qs};
+    QTest::newRow("uuid") << u"owner=eq.A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"_qs << QStringList{u"one"_qs};
+    QTest::newRow("timestamptz") << u"at=gt.2000-01-01T00:00:00Z"_qs << QStringList{u"one"_qs, u"two"_qs, u"ten"_qs};
+}
+
+void TestRealtimeServer::filters()
+{
+    QFETCH(QString, filter);
+    QFETCH(QStringList, titles);
+    auto c = client(userToken(u"u1"_qs));
+    QVERIFY(c->subscribe({{u"id"_qs, u"f"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, filter},
+                          {u"events"_qs, QJsonArray{u"insert"_qs}}})->value(u"type"_qs) == u"subscribed"_qs);
+    QVERIFY(c->subscribe({{u"id"_qs, u"mk"_qs}, {u"channel"_qs, u"marker"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    // The marker is emitted last in the same transaction, so it arrives after every change
+    // of it: once it is here, whatever the filter let through is here too.
+    exec(u"INSERT INTO items (title, n, price, done, owner) VALUES ('one', 1, 1.5, false, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'), "
+         "('two', 2, 10.25, true, NULL), ('ten', 10, NULL, false, NULL); SELECT pg_events.emit('marker', '1')"_qs);
+    QVERIFY(c->waitFor([](const QJsonObject &m) { return m.value(u"sub"_qs) == u"mk"_qs; }));
+    QStringList got;
+    for (const QJsonObject &ch : c->messagesOfType(u"change"_qs, u"f"_qs))
+        got << ch.value(u"record"_qs).toObject().value(u"title"_qs).toString();
+    QCOMPARE(got, titles);
+}
+
+void TestRealtimeServer::selectAndEvents()
+{
+    auto c = client(userToken(u"u1"_qs));
+    QVERIFY(c->subscribe({{u"id"_qs, u"sel"_qs}, {u"table"_qs, u"public.items"_qs}, {u"select"_qs, u"id,title"_qs},
+                          {u"events"_qs, QJsonArray{u"update"_qs}}})->value(u"type"_qs) == u"subscribed"_qs);
+    exec(u"INSERT INTO items (title, n) VALUES ('sel', 5)"_qs);
+    exec(u"UPDATE items SET n = 6 WHERE title = 'sel'"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"change"_qs, u"sel"_qs).size(), 1, 5000);
+    QTest::qWait(200);
+    const auto changes = c->messagesOfType(u"change"_qs, u"sel"_qs);
+    QCOMPARE(changes.size(), 1); // the insert was not asked for
+    QCOMPARE(changes[0].value(u"op"_qs).toString(), u"update"_qs);
+    const QJsonObject record = changes[0].value(u"record"_qs).toObject();
+    QCOMPARE(record.keys(), (QStringList{u"id"_qs, u"title"_qs}));
+}
+
+void TestRealtimeServer::unsubscribeStopsDelivery()
+{
+    auto c = client(userToken(u"u1"_qs));
+    QVERIFY(c->subscribe({{u"id"_qs, u"u"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    exec(u"INSERT INTO items (title) VALUES ('before')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"change"_qs, u"u"_qs).size(), 1, 5000);
+    auto r = c->request({{u"type"_qs, u"unsubscribe"_qs}, {u"id"_qs, u"u"_qs}}, u"unsubscribed"_qs);
+    QCOMPARE(r->value(u"type"_qs).toString(), u"unsubscribed"_qs);
+    QCOMPARE(r->value(u"id"_qs).toString(), u"u"_qs);
+    exec(u"INSERT INTO items (title) VALUES ('after')"_qs);
+    QTest::qWait(400);
+    QCOMPARE(c->messagesOfType(u"change"_qs, u"u"_qs).size(), 1);
+}
+
+void TestRealtimeServer::subscribedMeansLive()
+{
+    // `subscribed` must never come before delivery is live: subscribe, write at once, and
+    // the change must arrive — 1,000 times.
+    auto c = client(userToken(u"u1"_qs));
+    auto conn = TestCluster::instance().connect(m_db);
+    int delivered = 0;
+    for (int i = 0; i < 1000; ++i) {
+        const QString id = u"live%1"_qs.arg(i);
+        auto sub = c->subscribe({{u"id"_qs, id}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"n=eq.%1"_qs.arg(100000 + i)}});
+        QVERIFY(sub && sub->value(u"type"_qs) == u"subscribed"_qs);
+        QVERIFY(conn.exec(u"INSERT INTO items (title, n) VALUES ('live', $1)"_qs, {QString::number(100000 + i)}).ok());
+        if (c->waitFor([id](const QJsonObject &m) { return m.value(u"sub"_qs) == id; }, 5000))
+            ++delivered;
+        c->send({{u"type"_qs, u"unsubscribe"_qs}, {u"id"_qs, id}});
+        if (i % 100 == 99)
+            c->clear();
+    }
+    QCOMPARE(delivered, 1000);
+}
+
+void TestRealtimeServer::rowLevelSecurity()
+{
+    // Two users on an RLS table, 10,000 mixed changes: each receives all of its own rows
+    // and none of the other's.
+    auto a = client(userToken(u"alice"_qs));
+    auto b = client(userToken(u"bob"_qs));
+    QVERIFY(a->subscribe({{u"id"_qs, u"n"_qs}, {u"table"_qs, u"public.notes"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    QVERIFY(b->subscribe({{u"id"_qs, u"n"_qs}, {u"table"_qs, u"public.notes"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    const qint64 rlsBefore = m_server->stats().rlsQueries;
+    // 100 transactions x (40 inserts + 40 updates + 20 deletes) = 10,000 changes.
+    exec(uR"(DO $$
+        DECLARE t int;
+        BEGIN
+            FOR t IN 1..100 LOOP
+                INSERT INTO notes (user_id, body) SELECT CASE WHEN g % 2 = 0 THEN 'alice' ELSE 'bob' END, 'n' || t || '-' || g
+                  FROM generate_series(1, 40) g;
+                UPDATE notes SET body = body || '!' WHERE id IN (SELECT id FROM notes ORDER BY id DESC LIMIT 40);
+                DELETE FROM notes WHERE id IN (SELECT id FROM notes ORDER BY id DESC LIMIT 20);
+                COMMIT;
+            END LOOP;
+        END $$)"_qs);
+    QTest::qWait(100);
+    const QString aliceSeen = exec(u"SELECT count(*) FROM notes WHERE user_id = 'alice'"_qs);
+    auto count = [](WsClient &c, const QString &op) {
+        int n = 0;
+        for (const QJsonObject &m : c.messagesOfType(u"change"_qs, u"n"_qs))
+            n += m.value(u"op"_qs).toString() == op;
+        return n;
+    };
+    // Inserts/updates of rows deleted in the same transaction are not visible any more;
+    // what is still there must have arrived: compare with what each user can see.
+    QTRY_VERIFY_WITH_TIMEOUT(count(*a, u"delete"_qs) == 2000 && count(*b, u"delete"_qs) == 2000, 30000);
+    for (WsClient *c : {a.get(), b.get()}) {
+        const QString me = c == a.get() ? u"alice"_qs : u"bob"_qs;
+        QSet<qint64> inserted;
+        for (const QJsonObject &m : c->messagesOfType(u"change"_qs, u"n"_qs)) {
+            const QString op = m.value(u"op"_qs).toString();
+            if (op == u"delete"_qs) {
+                // Deletes on RLS tables carry only the primary key.
+                QCOMPARE(m.value(u"old_record"_qs).toObject().keys(), QStringList{u"id"_qs});
+                continue;
+            }
+            QCOMPARE(m.value(u"record"_qs).toObject().value(u"user_id"_qs).toString(), me); // never the other's
+            if (op == u"insert"_qs)
+                inserted.insert(m.value(u"record"_qs).toObject().value(u"id"_qs).toInteger());
+        }
+        const QString sql = u"SELECT count(*) FROM notes WHERE user_id = '%1' AND id = ANY('{%2}'::bigint[])"_qs;
+        QStringList ids;
+        for (qint64 id : inserted)
+            ids << QString::number(id);
+        // Every row of mine that still exists was announced to me.
+        QCOMPARE(exec(sql.arg(me, ids.join(u','))), exec(u"SELECT count(*) FROM notes WHERE user_id = '%1'"_qs.arg(me)));
+    }
+    QVERIFY(aliceSeen.toInt() > 0);
+    // Batched: at most one query per (transaction, table, identity), not per row.
+    const qint64 queries = m_server->stats().rlsQueries - rlsBefore;
+    QVERIFY2(queries <= 2 * 100 + 4, qPrintable(QString::number(queries)));
+}
+
+void TestRealtimeServer::resumeFromCursor()
+{
+    auto c = client(userToken(u"u1"_qs));
+    QVERIFY(c->subscribe({{u"id"_qs, u"r"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"title=eq.resume"_qs}})
+                ->value(u"type"_qs) == u"subscribed"_qs);
+    exec(u"INSERT INTO items (title, n) SELECT 'resume', g FROM generate_series(1, 5) g"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"change"_qs, u"r"_qs).size(), 5, 5000);
+    const QString last = c->messagesOfType(u"change"_qs, u"r"_qs).at(2).value(u"cursor"_qs).toString(); // saw 3 of them
+    c.reset(); // disconnect
+    exec(u"INSERT INTO items (title, n) SELECT 'resume', g FROM generate_series(6, 10) g"_qs);
+    exec(u"UPDATE items SET n = n + 100 WHERE title = 'resume' AND n = 10"_qs);
+    QTest::qWait(200);
+    auto again = client(userToken(u"u1"_qs));
+    auto sub = again->subscribe({{u"id"_qs, u"r"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"title=eq.resume"_qs},
+                                 {u"since"_qs, last}});
+    QCOMPARE(sub->value(u"type"_qs).toString(), u"subscribed"_qs);
+    exec(u"INSERT INTO items (title, n) VALUES ('resume', 11)"_qs); // live after the replay
+    QTRY_COMPARE_WITH_TIMEOUT(again->messagesOfType(u"change"_qs, u"r"_qs).size(), 9, 5000);
+    QTest::qWait(200);
+    const auto changes = again->messagesOfType(u"change"_qs, u"r"_qs);
+    QCOMPARE(changes.size(), 9); // 4, 5 (missed), 6..10, the update, 11 — no duplicates
+    QList<int> ns;
+    for (int i = 0; i < changes.size(); ++i) {
+        ns << changes[i].value(u"record"_qs).toObject().value(u"n"_qs).toInt();
+        QVERIFY(changes[i].value(u"cursor"_qs).toString() > last);
+        if (i)
+            QVERIFY(changes[i - 1].value(u"cursor"_qs).toString() < changes[i].value(u"cursor"_qs).toString());
+    }
+    QCOMPARE(ns, (QList<int>{4, 5, 6, 7, 8, 9, 10, 110, 11}));
+}
+
+void TestRealtimeServer::cursorTooOld()
+{
+    ServerConfig small = baseConfig(u"rt_small"_qs);
+    small.window.maxEvents = 5;
+    auto server = startServer(small);
+    const QUrl url(u"ws://127.0.0.1:%1/"_qs.arg(server->port()));
+    WsClient c;
+    QVERIFY(c.open(url));
+    QVERIFY(c.auth(userToken(u"u1"_qs)));
+    QVERIFY(c.subscribe({{u"id"_qs, u"w"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"title=eq.window"_qs}})
+                ->value(u"type"_qs) == u"subscribed"_qs);
+    exec(u"INSERT INTO items (title) VALUES ('window')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"w"_qs).size(), 1, 5000);
+    const QString early = c.messagesOfType(u"change"_qs, u"w"_qs).first().value(u"cursor"_qs).toString();
+    for (int i = 0; i < 10; ++i)
+        exec(u"INSERT INTO items (title) VALUES ('window')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"w"_qs).size(), 11, 5000);
+    auto old = c.subscribe({{u"id"_qs, u"old"_qs}, {u"table"_qs, u"public.items"_qs}, {u"since"_qs, early}});
+    QCOMPARE(old->value(u"type"_qs).toString(), u"error"_qs);
+    QCOMPARE(old->value(u"code"_qs).toString(), u"cursor_too_old"_qs);
+    QCOMPARE(old->value(u"id"_qs).toString(), u"old"_qs);
+    // A recent cursor is still served.
+    const QString recent = c.messagesOfType(u"change"_qs, u"w"_qs).at(8).value(u"cursor"_qs).toString();
+    auto ok = c.subscribe({{u"id"_qs, u"new"_qs}, {u"table"_qs, u"public.items"_qs}, {u"since"_qs, recent}, {u"filter"_qs, u"title=eq.window"_qs}});
+    QCOMPARE(ok->value(u"type"_qs).toString(), u"subscribed"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"new"_qs).size(), 2, 5000);
+}
+
+void TestRealtimeServer::badInput_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("code");
+    QTest::newRow("garbage") << u"{not json"_qs << u"invalid_message"_qs;
+    QTest::newRow("array") << u"[1,2]"_qs << u"invalid_message"_qs;
+    QTest::newRow("string") << u"\"hello\""_qs << u"invalid_message"_qs;
+    QTest::newRow("no type") << u"{}"_qs << u"invalid_message"_qs;
+    QTest::newRow("unknown type") << u"{\"type\":\"explode\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("ref not string") << u"{\"type\":\"ping\",\"ref\":5}"_qs << u"invalid_message"_qs;
+    QTest::newRow("subscribe without id") << u"{\"type\":\"subscribe\",\"table\":\"public.items\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("subscribe id not string") << u"{\"type\":\"subscribe\",\"id\":3,\"table\":\"public.items\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("table and channel") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"channel\":\"c\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("neither") << u"{\"type\":\"subscribe\",\"id\":\"x\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("unqualified table") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"items\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("sql in table") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items;drop\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("bad events") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"events\":[\"upsert\"]}"_qs << u"invalid_message"_qs;
+    QTest::newRow("empty events") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"events\":[]}"_qs << u"invalid_message"_qs;
+    QTest::newRow("bad cursor") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"since\":\"yesterday\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("bad filter operator") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"filter\":\"n=like2.3\"}"_qs << u"invalid_filter"_qs;
+    QTest::newRow("filter unknown column") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"filter\":\"nope=eq.1\"}"_qs << u"invalid_filter"_qs;
+    QTest::newRow("filter bad value") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"filter\":\"n=eq.abc\"}"_qs << u"invalid_filter"_qs;
+    QTest::newRow("select unknown column") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"table\":\"public.items\",\"select\":\"id,nope\"}"_qs << u"invalid_filter"_qs;
+    QTest::newRow("bad channel") << u"{\"type\":\"subscribe\",\"id\":\"x\",\"channel\":\"Bad Channel!\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("unsubscribe unknown") << u"{\"type\":\"unsubscribe\",\"id\":\"nope\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("auth without token") << u"{\"type\":\"auth\"}"_qs << u"invalid_message"_qs;
+    QTest::newRow("auth garbage token") << u"{\"type\":\"auth\",\"token\":\"a.b.c\"}"_qs << u"unauthorized"_qs;
+}
+
+void TestRealtimeServer::badInput()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, code);
+    auto c = client(userToken(u"u1"_qs));
+    c->sendRaw(text);
+    auto e = c->waitType(u"error"_qs);
+    QVERIFY2(e, "no error reply");
+    QCOMPARE(e->value(u"code"_qs).toString(), code);
+    QVERIFY(!e->value(u"message"_qs).toString().isEmpty());
+    // Never a crash: the connection and the server go on.
+    QVERIFY(c->request({{u"type"_qs, u"ping"_qs}}, u"pong"_qs)->value(u"type"_qs) == u"pong"_qs);
+}
+
+void TestRealtimeServer::oversizedMessage()
+{
+    auto c = client(userToken(u"u1"_qs));
+    c->sendRaw(u"{\"type\":\"ping\",\"pad\":\""_qs + QString(m_server->config().maxMessageBytes + 10, u'x') + u"\"}"_qs);
+    auto e = c->waitType(u"error"_qs);
+    QVERIFY(e);
+    QCOMPARE(e->value(u"code"_qs).toString(), u"message_too_large"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->socket().state(), QAbstractSocket::UnconnectedState, 5000);
+    // A frame beyond Qt's hard limit is refused by Qt itself; the server lives on.
+    auto d = client();
+    d->sendRaw(QString(m_server->config().maxMessageBytes * 3, u'y'));
+    QTRY_COMPARE_WITH_TIMEOUT(d->socket().state(), QAbstractSocket::UnconnectedState, 5000);
+    QVERIFY(client()->request({{u"type"_qs, u"ping"_qs}}, u"pong"_qs));
+    // Duplicate ids and too many subscriptions.
+    auto e2 = client(userToken(u"u1"_qs));
+    QVERIFY(e2->subscribe({{u"id"_qs, u"dup"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    QCOMPARE(e2->subscribe({{u"id"_qs, u"dup"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"code"_qs).toString(), u"invalid_message"_qs);
+    for (int i = 1; i < m_server->config().maxSubscriptions; ++i)
+        e2->send({{u"type"_qs, u"subscribe"_qs}, {u"id"_qs, u"m%1"_qs.arg(i)}, {u"channel"_qs, u"c"_qs}});
+    QTRY_VERIFY_WITH_TIMEOUT(e2->messagesOfType(u"subscribed"_qs).size() == m_server->config().maxSubscriptions, 10000);
+    QCOMPARE(e2->subscribe({{u"id"_qs, u"one-too-many"_qs}, {u"channel"_qs, u"c"_qs}})->value(u"code"_qs).toString(), u"too_many_subscriptions"_qs);
+}
+
+void TestRealtimeServer::authErrors()
+{
+    auto c = client();
+    // No token and no anonymous role configured.
+    auto noAuth = c->subscribe({{u"id"_qs, u"x"_qs}, {u"table"_qs, u"public.items"_qs}});
+    QCOMPARE(noAuth->value(u"code"_qs).toString(), u"unauthorized"_qs);
+    auto wrongKey = c->request({{u"type"_qs, u"auth"_qs}, {u"token"_qs, mint({{u"role"_qs, u"rt_user"_qs}}, "some-other-secret-that-is-long-enough!!")}}, u"auth_ok"_qs);
+    QCOMPARE(wrongKey->value(u"code"_qs).toString(), u"unauthorized"_qs);
+    auto expired = c->request({{u"type"_qs, u"auth"_qs}, {u"token"_qs, mint({{u"role"_qs, u"rt_user"_qs}, {u"exp"_qs, QDateTime::currentSecsSinceEpoch() - 60}})}}, u"auth_ok"_qs);
+    QCOMPARE(expired->value(u"code"_qs).toString(), u"token_expired"_qs);
+    auto ok = c->request({{u"type"_qs, u"auth"_qs}, {u"token"_qs, userToken(u"u9"_qs)}}, u"auth_ok"_qs);
+    QCOMPARE(ok->value(u"type"_qs).toString(), u"auth_ok"_qs);
+    QCOMPARE(ok->value(u"role"_qs).toString(), u"rt_user"_qs);
+    QVERIFY(ok->value(u"exp"_qs).toInteger() > QDateTime::currentSecsSinceEpoch());
+    auto noExp = c->request({{u"type"_qs, u"auth"_qs}, {u"token"_qs, mint({{u"role"_qs, u"rt_user"_qs}, {u"sub"_qs, u"u9"_qs}})}}, u"auth_ok"_qs);
+    QVERIFY(noExp->value(u"exp"_qs).isNull());
+}
+
+void TestRealtimeServer::tokenExpiry()
+{
+    // Valid for ~3 more seconds (exp 27 s ago, 30 s skew).
+    auto c = client(mint({{u"role"_qs, u"rt_user"_qs}, {u"sub"_qs, u"t"_qs}, {u"exp"_qs, QDateTime::currentSecsSinceEpoch() - 27}}));
+    QVERIFY(c->subscribe({{u"id"_qs, u"e"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    auto e = c->waitFor([](const QJsonObject &m) { return m.value(u"code"_qs) == u"token_expired"_qs; }, 8000);
+    QVERIFY(e);
+    QCOMPARE(e->value(u"id"_qs).toString(), u"e"_qs);
+    exec(u"INSERT INTO items (title) VALUES ('after expiry')"_qs);
+    QTest::qWait(300);
+    QCOMPARE(c->messagesOfType(u"change"_qs, u"e"_qs).size(), 0);
+    // A refreshed token before expiry keeps the subscription: covered by auth on an open
+    // connection (auth_ok again, same user).
+    auto r = client(userToken(u"t2"_qs));
+    QVERIFY(r->subscribe({{u"id"_qs, u"k"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+    QVERIFY(r->auth(userToken(u"t2"_qs)));
+    exec(u"INSERT INTO items (title) VALUES ('refreshed')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(r->messagesOfType(u"change"_qs, u"k"_qs).size(), 1, 5000);
+}
+
+void TestRealtimeServer::forbiddenAndUnknownTables()
+{
+    auto c = client(userToken(u"u1"_qs));
+    QCOMPARE(c->subscribe({{u"id"_qs, u"a"_qs}, {u"table"_qs, u"public.secret"_qs}})->value(u"code"_qs).toString(), u"forbidden"_qs);
+    QCOMPARE(c->subscribe({{u"id"_qs, u"b"_qs}, {u"table"_qs, u"public.nope"_qs}})->value(u"code"_qs).toString(), u"unknown_table"_qs);
+    QCOMPARE(c->subscribe({{u"id"_qs, u"c"_qs}, {u"table"_qs, u"public.untracked"_qs}})->value(u"code"_qs).toString(), u"unknown_table"_qs);
+    QCOMPARE(c->subscribe({{u"id"_qs, u"d"_qs}, {u"table"_qs, u"nosuchschema.t"_qs}})->value(u"code"_qs).toString(), u"unknown_table"_qs);
+    auto ghost = client(userToken(u"g"_qs, u"no_such_role"_qs));
+    QCOMPARE(ghost->subscribe({{u"id"_qs, u"e"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"code"_qs).toString(), u"forbidden"_qs);
+}
+
+void TestRealtimeServer::healthMetricsAndOrigin()
+{
+    QNetworkAccessManager nam;
+    auto get = [&nam, this](const QString &path) {
+        QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1%2"_qs.arg(m_server->port()).arg(path))));
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        done.wait(5000);
+        reply->deleteLater();
+        return std::make_pair(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll());
+    };
+    const auto [hs, health] = get(u"/health"_qs);
+    QCOMPARE(hs, 200);
+    const QJsonObject h = QJsonDocument::fromJson(health).object();
+    QCOMPARE(h.value(u"replication"_qs).toString(), u"streaming"_qs);
+    QCOMPARE(h.value(u"database"_qs).toString(), u"connected"_qs);
+    const auto [ms, metrics] = get(u"/metrics"_qs);
+    QCOMPARE(ms, 200);
+    for (const char *name : {"pg_events_ws_connections", "pg_events_ws_subscriptions", "pg_events_ws_events_in_total",
+                             "pg_events_ws_events_out_total", "pg_events_ws_replication_lag_bytes", "pg_events_ws_replay_window_events"})
+        QVERIFY2(metrics.contains(QByteArray(QByteArray(name) + ' ')), name);
+    QCOMPARE(get(u"/nope"_qs).first, 404);
+
+    WsClient evil;
+    QVERIFY(!evil.open(m_url, u"https://evil.example"_qs));
+    WsClient local;
+    QVERIFY(local.open(m_url, u"http://localhost:5173"_qs));
+}
+
+// A client frame: text, masked (clients must mask).
+static QByteArray clientFrame(const QByteArray &payload)
+{
+    QByteArray f;
+    f.append(char(0x81));
+    if (payload.size() < 126) {
+        f.append(char(0x80 | payload.size()));
+    } else {
+        f.append(char(0x80 | 126));
+        f.append(char((payload.size() >> 8) & 0xff));
+        f.append(char(payload.size() & 0xff));
+    }
+    const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+    f.append(mask, 4);
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        f.append(char(payload[i] ^ mask[i % 4]));
+    return f;
+}
+
+void TestRealtimeServer::slowConsumer()
+{
+    ServerConfig config = baseConfig(u"rt_slow"_qs);
+    config.maxOutgoingBytes = 64 * 1024;
+    auto server = startServer(config);
+    // A raw client that speaks just enough WebSocket to subscribe, then stops reading.
+    QTcpSocket raw;
+    raw.setReadBufferSize(4096);
+    raw.connectToHost(QHostAddress::LocalHost, server->port());
+    QVERIFY(raw.waitForConnected(3000));
+    raw.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QTRY_VERIFY_WITH_TIMEOUT(raw.bytesAvailable() > 0, 3000);
+    raw.write(clientFrame(QJsonDocument(QJsonObject{{u"type"_qs, u"auth"_qs}, {u"token"_qs, userToken(u"slow"_qs)}}).toJson(QJsonDocument::Compact)));
+    raw.write(clientFrame(R"({"type":"subscribe","id":"s","table":"public.items","filter":"title=like.slow*"})"));
+    QTest::qWait(500);
+    // Several megabytes of changes; the client's kernel buffer fills, then ours.
+    for (int i = 0; i < 10; ++i)
+        exec(u"INSERT INTO items (title) SELECT 'slow' || repeat('x', 2000) FROM generate_series(1, 500)"_qs);
+    QTRY_VERIFY_WITH_TIMEOUT(server->stats().slowConsumers == 1, 15000);
+    // It was told why before the close, in order, after everything it did get.
+    raw.setReadBufferSize(0);
+    QByteArray all;
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 10000 && raw.state() == QAbstractSocket::ConnectedState) {
+        raw.waitForReadyRead(200);
+        all += raw.readAll();
+    }
+    all += raw.readAll();
+    QVERIFY2(all.contains("\"code\":\"slow_consumer\""), "no slow_consumer error on the wire");
+    // Everyone else is fine.
+    WsClient other;
+    QVERIFY(other.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(server->port()))));
+}
+
+void TestRealtimeServer::survivesPostgresRestart()
+{
+    auto c = client(userToken(u"u1"_qs));
+    QVERIFY(c->subscribe({{u"id"_qs, u"p"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"title=eq.restart"_qs}})
+                ->value(u"type"_qs) == u"subscribed"_qs);
+    exec(u"INSERT INTO items (title) VALUES ('restart')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"change"_qs, u"p"_qs).size(), 1, 5000);
+    LocalCluster &cluster = TestCluster::instance().cluster();
+    QVERIFY(cluster.stop().ok());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_server->isStreaming(), 5000);
+    QVERIFY(cluster.start().ok());
+    QTRY_VERIFY_WITH_TIMEOUT(m_server->isStreaming(), 20000);
+    QCOMPARE(c->socket().state(), QAbstractSocket::ConnectedState); // clients stayed
+    exec(u"INSERT INTO items (title) VALUES ('restart')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->messagesOfType(u"change"_qs, u"p"_qs).size(), 2, 10000);
+    QTest::qWait(300);
+    QCOMPARE(c->messagesOfType(u"change"_qs, u"p"_qs).size(), 2); // resent history was dropped as duplicates
+}
+
+void TestRealtimeServer::gracefulShutdown()
+{
+    auto server = startServer(baseConfig(u"rt_shutdown"_qs));
+    WsClient c;
+    QVERIFY(c.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(server->port()))));
+    QSignalSpy done(server.get(), &Server::shutdownComplete);
+    server->shutdown();
+    auto e = c.waitType(u"error"_qs);
+    QVERIFY(e);
+    QCOMPARE(e->value(u"code"_qs).toString(), u"server_shutting_down"_qs);
+    QVERIFY(done.count() > 0 || done.wait(5000));
+}
+
+QTEST_GUILESS_MAIN(TestRealtimeServer)
+#include "tst_realtimeserver.moc"
