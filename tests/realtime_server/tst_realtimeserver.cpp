@@ -52,6 +52,8 @@ private Q_SLOTS:
     void forbiddenAndUnknownTables();
     void healthMetricsAndOrigin();
     void slowConsumer();
+    void restartRebuildsWindow();
+    void idleSlotAdvances();
     void survivesPostgresRestart();
     void gracefulShutdown();
 
@@ -621,6 +623,52 @@ void TestRealtimeServer::slowConsumer()
     // Everyone else is fine.
     WsClient other;
     QVERIFY(other.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(server->port()))));
+}
+
+void TestRealtimeServer::restartRebuildsWindow()
+{
+    // The server confirms only what it no longer retains, so a new process on the same
+    // slot gets the retained history back and can serve a client's old cursor.
+    QString cursor;
+    {
+        auto first = startServer(baseConfig(u"rt_restart"_qs));
+        WsClient c;
+        QVERIFY(c.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(first->port()))));
+        QVERIFY(c.auth(userToken(u"u1"_qs)));
+        QVERIFY(c.subscribe({{u"id"_qs, u"x"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"title=eq.rebuild"_qs}})
+                    ->value(u"type"_qs) == u"subscribed"_qs);
+        for (int i = 1; i <= 5; ++i)
+            exec(u"INSERT INTO items (title, n) VALUES ('rebuild', %1)"_qs.arg(i));
+        QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"x"_qs).size(), 5, 5000);
+        cursor = c.messagesOfType(u"change"_qs, u"x"_qs).at(1).value(u"cursor"_qs).toString();
+        first->shutdown();
+    }
+    exec(u"INSERT INTO items (title, n) VALUES ('rebuild', 6)"_qs); // while no server runs
+    auto second = startServer(baseConfig(u"rt_restart"_qs));
+    WsClient c;
+    QVERIFY(c.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(second->port()))));
+    QVERIFY(c.auth(userToken(u"u1"_qs)));
+    QTRY_VERIFY_WITH_TIMEOUT(second->head().toString() > cursor, 5000);
+    auto sub = c.subscribe({{u"id"_qs, u"y"_qs}, {u"table"_qs, u"public.items"_qs}, {u"filter"_qs, u"title=eq.rebuild"_qs},
+                            {u"since"_qs, cursor}});
+    QCOMPARE(sub->value(u"type"_qs).toString(), u"subscribed"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"y"_qs).size(), 4, 5000);
+    QList<int> ns;
+    for (const QJsonObject &m : c.messagesOfType(u"change"_qs, u"y"_qs))
+        ns << m.value(u"record"_qs).toObject().value(u"n"_qs).toInt();
+    QCOMPARE(ns, (QList<int>{3, 4, 5, 6}));
+}
+
+void TestRealtimeServer::idleSlotAdvances()
+{
+    // With nothing retained, WAL from untracked tables must not pile up behind the slot.
+    ServerConfig config = baseConfig(u"rt_idle"_qs);
+    config.window.maxEvents = 0;
+    auto server = startServer(config);
+    exec(u"INSERT INTO untracked SELECT g FROM generate_series(1, 20000) g ON CONFLICT DO NOTHING"_qs);
+    const QString written = exec(u"SELECT pg_current_wal_lsn()::text"_qs);
+    QTRY_VERIFY_WITH_TIMEOUT(exec(u"SELECT confirmed_flush_lsn >= '%1'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'rt_idle'"_qs
+                                      .arg(written)) == u"t"_qs, 20000);
 }
 
 void TestRealtimeServer::survivesPostgresRestart()
