@@ -157,10 +157,7 @@ void Authorizer::canListen(const Identity &who, const QString &channel, const QS
                           done(reply.results.size() >= 4 && reply.results[3].value(0, 0) == u"t"_qs);
                       });
     };
-    if (m_hasAuthorizeChannel >= 0) {
-        decide();
-        return;
-    }
+    // Asked every time: a project may add or drop its authorize_channel at any moment.
     pick()->query(u"SELECT to_regprocedure('pg_events.authorize_channel(text)') IS NOT NULL"_qs,
                   [this, decide](Core::AsyncReply &reply) {
                       m_hasAuthorizeChannel = !reply.error && reply.results.front().value(0, 0) == u"t"_qs ? 1 : 0;

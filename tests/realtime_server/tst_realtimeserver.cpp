@@ -52,6 +52,8 @@ private Q_SLOTS:
     void forbiddenAndUnknownTables();
     void healthMetricsAndOrigin();
     void slowConsumer();
+    void channelAuthorization();
+    void connectionCaps();
     void restartRebuildsWindow();
     void idleSlotAdvances();
     void survivesPostgresRestart();
@@ -669,6 +671,43 @@ void TestRealtimeServer::idleSlotAdvances()
     const QString written = exec(u"SELECT pg_current_wal_lsn()::text"_qs);
     QTRY_VERIFY_WITH_TIMEOUT(exec(u"SELECT confirmed_flush_lsn >= '%1'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'rt_idle'"_qs
                                       .arg(written)) == u"t"_qs, 20000);
+}
+
+void TestRealtimeServer::channelAuthorization()
+{
+    exec(uR"(CREATE FUNCTION pg_events.authorize_channel(channel text) RETURNS boolean LANGUAGE sql STABLE AS $$
+                 SELECT channel <> 'admin' OR current_setting('request.jwt.claims', true)::json ->> 'sub' = 'root' $$;
+             GRANT EXECUTE ON FUNCTION pg_events.authorize_channel(text) TO PUBLIC;
+             GRANT USAGE ON SCHEMA pg_events TO rt_user)"_qs);
+    auto user = client(userToken(u"u1"_qs));
+    auto root = client(userToken(u"root"_qs));
+    QCOMPARE(user->subscribe({{u"id"_qs, u"a"_qs}, {u"channel"_qs, u"admin"_qs}})->value(u"code"_qs).toString(), u"forbidden"_qs);
+    QCOMPARE(user->subscribe({{u"id"_qs, u"b"_qs}, {u"channel"_qs, u"news"_qs}})->value(u"type"_qs).toString(), u"subscribed"_qs);
+    QCOMPARE(root->subscribe({{u"id"_qs, u"a"_qs}, {u"channel"_qs, u"admin"_qs}})->value(u"type"_qs).toString(), u"subscribed"_qs);
+    exec(u"SELECT pg_events.emit('admin', '{\"x\":1}')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(root->messagesOfType(u"event"_qs, u"a"_qs).size(), 1, 5000);
+    QCOMPARE(user->messagesOfType(u"event"_qs).size(), 0);
+    exec(u"DROP FUNCTION pg_events.authorize_channel(text)"_qs);
+    // Back to the default rule: any authenticated role.
+    QCOMPARE(user->subscribe({{u"id"_qs, u"c"_qs}, {u"channel"_qs, u"admin"_qs}})->value(u"type"_qs).toString(), u"subscribed"_qs);
+}
+
+void TestRealtimeServer::connectionCaps()
+{
+    ServerConfig config = baseConfig(u"rt_caps"_qs);
+    config.maxConnectionsPerIp = 2;
+    auto server = startServer(config);
+    const QUrl url(u"ws://127.0.0.1:%1/"_qs.arg(server->port()));
+    WsClient a, b, c;
+    QVERIFY(a.open(url));
+    QVERIFY(b.open(url));
+    QVERIFY(!c.open(url)); // refused before the upgrade
+    QVERIFY(server->stats().rejectedConnections >= 1);
+    a.socket().close();
+    QTRY_COMPARE_WITH_TIMEOUT(a.socket().state(), QAbstractSocket::UnconnectedState, 3000);
+    QTest::qWait(100);
+    WsClient d;
+    QVERIFY(d.open(url));
 }
 
 void TestRealtimeServer::survivesPostgresRestart()
