@@ -1,5 +1,6 @@
 #include "authorizer.h"
 
+#include "eventcursor.h"
 #include "pgconnection.h"
 
 #include <QJsonArray>
@@ -165,6 +166,15 @@ void Authorizer::canListen(const Identity &who, const QString &channel, const QS
                   });
 }
 
+void Authorizer::currentWalLsn(std::function<void(quint64)> done)
+{
+    --m_queries; // bookkeeping, not an authorization query
+    pick()->query(u"SELECT pg_current_wal_lsn()::text"_qs, [done](Core::AsyncReply &reply) {
+        if (!reply.error && !reply.results.empty())
+            done(Core::Lsn::parse(reply.results.front().value(0, 0)).value_or(0));
+    });
+}
+
 static QString cellText(const QJsonValue &v)
 {
     if (v.isString())
@@ -190,7 +200,8 @@ QString Authorizer::rowKey(const TableInfo &table, const QJsonObject &row)
     return parts.join(u'\x1f');
 }
 
-void Authorizer::visibleRows(const Identity &who, const TableInfo &table, const std::vector<QJsonObject> &rows, VisibleCallback done)
+void Authorizer::visibleRows(const Identity &who, const TableInfo &table, const std::vector<QJsonObject> &rows, quint64 xid,
+                             VisibleCallback done, int attempt)
 {
     if (rows.empty() || table.primaryKey.isEmpty()) {
         // Without a primary key we cannot ask about single rows: show nothing rather than everything.
@@ -220,10 +231,33 @@ void Authorizer::visibleRows(const Identity &who, const TableInfo &table, const 
     const QString relation = PgConnection::quoteIdentifier(nameParts.value(0)) + u'.' + PgConnection::quoteIdentifier(nameParts.value(1));
     const QString query = u"SELECT v.k FROM (VALUES %1) AS v(%2) WHERE EXISTS (SELECT 1 FROM %3 t WHERE %4)"_qs
                               .arg(tuples.join(u", "_qs), names.join(u", "_qs), relation, conditions.join(u" AND "_qs));
-    pick()->query(asIdentity(who, query), [done](Core::AsyncReply &reply) {
+    // One snapshot for both questions (REPEATABLE READ): is the writing transaction visible
+    // in it yet, and which rows can the identity see in it. The 32-bit xid of the event is
+    // widened with the snapshot's epoch.
+    const QString visibleXid = xid == 0 ? u"true"_qs
+        : u"(SELECT pg_visible_in_snapshot((CASE WHEN c > m THEN c - 4294967296 ELSE c END)::text::xid8, s) "
+          "FROM (SELECT s, m, ((m >> 32) << 32) | %1 AS c FROM (SELECT pg_current_snapshot() AS s, "
+          "pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS m) a) b)"_qs.arg(xid);
+    const QString claims = QString::fromUtf8(QJsonDocument(who.claims).toJson(QJsonDocument::Compact));
+    const QString batch = u"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL ROLE %1; "
+                          "SELECT set_config('request.jwt.claims', %2, true), %3; %4; COMMIT"_qs
+                              .arg(PgConnection::quoteIdentifier(who.role), PgConnection::quoteLiteral(claims), visibleXid, query);
+    pick()->query(batch, [this, who, table, rows, xid, done, attempt](Core::AsyncReply &reply) {
         if (reply.error || reply.results.size() < 4) {
             qCWarning(lcAuth).noquote() << "RLS check failed:" << (reply.error ? reply.error->message : QString());
             done({}, true); // fail closed
+            return;
+        }
+        if (reply.results[2].value(0, 1) != u"t"_qs) {
+            // Decoded but not yet visible: ask again in a moment (give up after ~2 s).
+            if (attempt >= 400) {
+                qCWarning(lcAuth) << "transaction" << xid << "never became visible; dropping its RLS rows";
+                done({}, true);
+                return;
+            }
+            QTimer::singleShot(attempt < 10 ? 0 : 5, this, [this, who, table, rows, xid, done, attempt] {
+                visibleRows(who, table, rows, xid, done, attempt + 1);
+            });
             return;
         }
         QSet<QString> visible;

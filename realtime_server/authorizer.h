@@ -55,7 +55,13 @@ public:
     // pg_events.authorize_channel(channel) as the identity, or the default rule.
     void canListen(const Identity &who, const QString &channel, const QString &anonRole, AllowCallback done);
     // Which of `rows` (new tuples) the identity can see now. Keys are rowKey() strings.
-    void visibleRows(const Identity &who, const TableInfo &table, const std::vector<QJsonObject> &rows, VisibleCallback done);
+    // `xid` (0 = skip) is the transaction that wrote them: a commit can be decoded before
+    // it is visible to new snapshots, so the check waits until it is.
+    void visibleRows(const Identity &who, const TableInfo &table, const std::vector<QJsonObject> &rows, quint64 xid,
+                     VisibleCallback done, int attempt = 0);
+
+    // pg_current_wal_lsn(), for the lag metric.
+    void currentWalLsn(std::function<void(quint64)> done);
 
     static QString rowKey(const TableInfo &table, const QJsonObject &row);
     void forgetTables() { m_tables.clear(); }

@@ -23,6 +23,7 @@ struct Server::Pending
 {
     std::vector<WindowEntryPtr> entries;
     quint64 endLsn = 0;
+    quint64 xid = 0;
     // Visible row keys per "table\x1eidentity"; present means checked.
     QHash<QString, QSet<QString>> visible;
     int outstanding = 0;
@@ -58,8 +59,12 @@ Server::Server(const ServerConfig &config, Core::JwtVerifier jwt, QObject *paren
     m_stream = new ReplicationStream(conninfo, config.slot, this);
     m_stream->setConfirmProvider([this] { return confirmPosition(); });
     connect(m_stream, &ReplicationStream::transactionReceived, this, &Server::onTransaction);
-    connect(m_stream, &ReplicationStream::stateChanged, this, [](ReplicationStream::State s) {
+    connect(m_stream, &ReplicationStream::stateChanged, this, [this](ReplicationStream::State s) {
         qCInfo(lcServer) << "replication" << s;
+        // The slot resends transactions committed at or after its confirmed position;
+        // anything older is gone, so older cursors must get cursor_too_old.
+        if (s == ReplicationStream::State::Streaming)
+            m_window.setHorizon({m_stream->slotStartLsn(), 0});
     });
     connect(m_stream, &ReplicationStream::slotReset, this, [this](quint64 lsn) {
         // The slot lost WAL: nothing before now can be replayed. Tell every subscriber to resync.
@@ -69,6 +74,11 @@ Server::Server(const ServerConfig &config, Core::JwtVerifier jwt, QObject *paren
     });
     m_authorizer = new Authorizer(conninfo, config.poolSize, this);
 
+    m_walTimer.setInterval(2000);
+    connect(&m_walTimer, &QTimer::timeout, this, [this] {
+        if (m_authorizer->isReady())
+            m_authorizer->currentWalLsn([this](quint64 lsn) { m_currentWal = lsn; });
+    });
     m_trimTimer.setInterval(1000);
     connect(&m_trimTimer, &QTimer::timeout, this, [this] { m_window.trim(QDateTime::currentMSecsSinceEpoch()); });
 }
@@ -93,6 +103,7 @@ Core::Status Server::listen()
     m_authorizer->open();
     m_stream->start();
     m_trimTimer.start();
+    m_walTimer.start();
     qCInfo(lcServer).noquote() << "pg_events_ws listening on" << m_config.host + u':' + QString::number(port());
     return {};
 }
@@ -314,7 +325,8 @@ void Server::sendReplay(const std::shared_ptr<Subscription> &sub, std::vector<Wi
     if (!session)
         return;
     ++m_stats.rlsQueries;
-    m_authorizer->visibleRows(session->identity(), sub->info, rows,
+    // Replayed transactions committed long ago: no need to wait for visibility (xid 0).
+    m_authorizer->visibleRows(session->identity(), sub->info, rows, 0,
                               [finish, entries](const QSet<QString> &visible, bool) { finish(entries, &visible); });
 }
 
@@ -360,6 +372,7 @@ void Server::processNext()
     m_queue.pop_front();
     auto work = std::make_shared<Pending>();
     work->endLsn = tx.endLsn;
+    work->xid = tx.xid;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     for (PgEvent &event : tx.events) {
         auto entry = std::make_shared<WindowEntry>();
@@ -405,7 +418,7 @@ void Server::deliver(const std::shared_ptr<Pending> &work)
         for (auto it = asks.begin(); it != asks.end(); ++it) {
             ++m_stats.rlsQueries;
             const QString key = it.key();
-            m_authorizer->visibleRows(it->who, it->info, it->rows, [this, work, key](const QSet<QString> &visible, bool) {
+            m_authorizer->visibleRows(it->who, it->info, it->rows, work->xid, [this, work, key](const QSet<QString> &visible, bool) {
                 work->visible.insert(key, visible);
                 if (--work->outstanding == 0)
                     deliver(work);
@@ -519,6 +532,17 @@ quint64 Server::confirmPosition() const
     return std::max(m_stream->serverWalEnd(), m_lastEndLsn);
 }
 
+qint64 Server::lagBytes() const
+{
+    // With nothing in the pipeline, everything PostgreSQL has sent us is processed: the
+    // walsender only reports positions it has decoded past.
+    quint64 processed = m_lastEndLsn;
+    if (m_queue.empty() && !m_busy)
+        processed = std::max(processed, m_stream->serverWalEnd());
+    const quint64 current = std::max(m_currentWal, m_stream->serverWalEnd());
+    return current > processed ? qint64(current - processed) : 0;
+}
+
 QByteArray Server::healthJson(bool *ok) const
 {
     const bool streaming = isStreaming();
@@ -530,7 +554,7 @@ QByteArray Server::healthJson(bool *ok) const
                   {u"slot"_qs, m_config.slot},
                   {u"head"_qs, m_head.toString()},
                   {u"confirmed_lsn"_qs, Core::Lsn::format(m_stream->lastConfirmed())},
-                  {u"lag_bytes"_qs, qint64(m_stream->serverWalEnd() > m_lastEndLsn ? m_stream->serverWalEnd() - m_lastEndLsn : 0)},
+                  {u"lag_bytes"_qs, lagBytes()},
                   {u"window_events"_qs, m_window.size()},
                   {u"connections"_qs, int(m_sessions.size())}};
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
@@ -543,7 +567,6 @@ QByteArray Server::metricsText() const
         subs += int(l.size());
     for (const auto &l : m_byChannel)
         subs += int(l.size());
-    const quint64 walEnd = m_stream->serverWalEnd();
     QByteArray out;
     auto metric = [&out](const char *name, const char *type, const char *help, qint64 value) {
         out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' + name + ' '
@@ -557,8 +580,7 @@ QByteArray Server::metricsText() const
     metric("pg_events_ws_rls_queries_total", "counter", "Batched row-level-security queries.", m_stats.rlsQueries);
     metric("pg_events_ws_slow_consumers_total", "counter", "Connections closed as slow consumers.", m_stats.slowConsumers);
     metric("pg_events_ws_rejected_connections_total", "counter", "Connections refused (limits, origin).", m_stats.rejectedConnections);
-    metric("pg_events_ws_replication_lag_bytes", "gauge", "WAL between the server's end and the last processed commit.",
-           qint64(walEnd > m_lastEndLsn ? walEnd - m_lastEndLsn : 0));
+    metric("pg_events_ws_replication_lag_bytes", "gauge", "WAL written by PostgreSQL but not yet through this server.", lagBytes());
     metric("pg_events_ws_replication_connected", "gauge", "1 while the replication stream is live.", isStreaming() ? 1 : 0);
     metric("pg_events_ws_replay_window_events", "gauge", "Events retained for resume.", m_window.size());
     metric("pg_events_ws_replay_window_bytes", "gauge", "Bytes retained for resume.", m_window.bytes());

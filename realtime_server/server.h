@@ -77,6 +77,8 @@ private:
     void deliver(const std::shared_ptr<Pending> &work);
     void sendReplay(const std::shared_ptr<Subscription> &sub, std::vector<WindowEntryPtr> entries);
     quint64 confirmPosition() const;
+    // WAL written but not yet through our pipeline.
+    qint64 lagBytes() const;
     QByteArray healthJson(bool *ok) const;
     QByteArray metricsText() const;
     bool originAllowed(const QByteArray &origin) const;
@@ -91,6 +93,8 @@ private:
     Authorizer *m_authorizer = nullptr;
     ReplayWindow m_window;
     QTimer m_trimTimer;
+    QTimer m_walTimer;
+    quint64 m_currentWal = 0;
 
     QSet<Session *> m_sessions;
     QHash<QHostAddress, int> m_perAddress;

@@ -1,3 +1,4 @@
+#include "scaffold.h"
 #include "server.h"
 #include "testcluster.h"
 #include "wsclient.h"
@@ -6,8 +7,12 @@
 #include <QMessageAuthenticationCode>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QScopeGuard>
 #include <QTcpSocket>
 #include <QTest>
+
+#include <atomic>
+#include <thread>
 
 using namespace Core;
 using namespace Realtime;
@@ -42,6 +47,7 @@ private Q_SLOTS:
     void unsubscribeStopsDelivery();
     void subscribedMeansLive();
     void rowLevelSecurity();
+    void rlsUnderConcurrentWriters();
     void resumeFromCursor();
     void cursorTooOld();
     void badInput_data();
@@ -52,6 +58,7 @@ private Q_SLOTS:
     void forbiddenAndUnknownTables();
     void healthMetricsAndOrigin();
     void slowConsumer();
+    void lostSlotMeansResync();
     void channelAuthorization();
     void connectionCaps();
     void restartRebuildsWindow();
@@ -370,6 +377,38 @@ void TestRealtimeServer::rowLevelSecurity()
     QVERIFY2(queries <= 2 * 100 + 4, qPrintable(QString::number(queries)));
 }
 
+void TestRealtimeServer::rlsUnderConcurrentWriters()
+{
+    // A commit can be decoded before it is visible to new snapshots; an RLS check made in
+    // that gap must not lose the row. Four writers, 100 one-row transactions each.
+    auto a = client(userToken(u"carol"_qs));
+    QVERIFY(a->subscribe({{u"id"_qs, u"c"_qs}, {u"table"_qs, u"public.notes"_qs}, {u"events"_qs, QJsonArray{u"insert"_qs}}})
+                ->value(u"type"_qs) == u"subscribed"_qs);
+    const QString conninfo = TestCluster::instance().conninfo(m_db);
+    std::vector<std::thread> writers;
+    std::atomic<int> failures{0};
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([conninfo, w, &failures] {
+            auto conn = PgConnection::open(conninfo);
+            if (!conn) {
+                ++failures;
+                return;
+            }
+            for (int i = 0; i < 100; ++i)
+                if (!conn->exec(u"INSERT INTO notes (user_id, body) VALUES ('carol', $1)"_qs, {u"w%1-%2"_qs.arg(w).arg(i)}))
+                    ++failures;
+        });
+    }
+    for (auto &t : writers)
+        t.join();
+    QCOMPARE(failures.load(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(a->messagesOfType(u"change"_qs, u"c"_qs).size(), 400, 15000);
+    QSet<QString> bodies;
+    for (const QJsonObject &m : a->messagesOfType(u"change"_qs, u"c"_qs))
+        bodies.insert(m.value(u"record"_qs).toObject().value(u"body"_qs).toString());
+    QCOMPARE(bodies.size(), 400);
+}
+
 void TestRealtimeServer::resumeFromCursor()
 {
     auto c = client(userToken(u"u1"_qs));
@@ -559,6 +598,9 @@ void TestRealtimeServer::healthMetricsAndOrigin()
     const QJsonObject h = QJsonDocument::fromJson(health).object();
     QCOMPARE(h.value(u"replication"_qs).toString(), u"streaming"_qs);
     QCOMPARE(h.value(u"database"_qs).toString(), u"connected"_qs);
+    // Idle (other than untracked writes): the lag settles near zero instead of growing.
+    exec(u"INSERT INTO untracked SELECT g FROM generate_series(100001, 130000) g"_qs);
+    QTRY_VERIFY_WITH_TIMEOUT(QJsonDocument::fromJson(get(u"/health"_qs).second).object().value(u"lag_bytes"_qs).toInteger() < 65536, 15000);
     const auto [ms, metrics] = get(u"/metrics"_qs);
     QCOMPARE(ms, 200);
     for (const char *name : {"pg_events_ws_connections", "pg_events_ws_subscriptions", "pg_events_ws_events_in_total",
@@ -659,6 +701,9 @@ void TestRealtimeServer::restartRebuildsWindow()
     for (const QJsonObject &m : c.messagesOfType(u"change"_qs, u"y"_qs))
         ns << m.value(u"record"_qs).toObject().value(u"n"_qs).toInt();
     QCOMPARE(ns, (QList<int>{3, 4, 5, 6}));
+    // Older than anything the slot kept: a resync, not a silent gap.
+    auto ancient = c.subscribe({{u"id"_qs, u"z"_qs}, {u"table"_qs, u"public.items"_qs}, {u"since"_qs, u"0000000000000001.00000000"_qs}});
+    QCOMPARE(ancient->value(u"code"_qs).toString(), u"cursor_too_old"_qs);
 }
 
 void TestRealtimeServer::idleSlotAdvances()
@@ -708,6 +753,70 @@ void TestRealtimeServer::connectionCaps()
     QTest::qWait(100);
     WsClient d;
     QVERIFY(d.open(url));
+}
+
+void TestRealtimeServer::lostSlotMeansResync()
+{
+    // max_slot_wal_keep_size can invalidate a slot; the server must recreate it and tell
+    // clients to resync, never skip silently. A cluster of its own: the setting and the
+    // checkpoints touch every slot of a cluster.
+    auto dir = TestCluster::makeSharedTempDir();
+    LocalCluster::Options o;
+    o.dataDir = dir->filePath(u"data"_qs);
+    o.socketDir = dir->filePath(u"run"_qs);
+    o.logFile = dir->filePath(u"postgres.log"_qs);
+    o.port = Scaffold::freePort(57000 + int(QCoreApplication::applicationPid() % 500), 59999);
+    o.durable = false;
+    o.extraSettings = {u"max_slot_wal_keep_size = '1MB'"_qs};
+    auto cluster = LocalCluster::create(o);
+    QVERIFY(cluster.ok());
+    QVERIFY(cluster->start().ok());
+    auto stopCluster = qScopeGuard([&cluster] { (void)cluster->stop(); });
+    auto sql = [&cluster](const QString &text) {
+        auto conn = PgConnection::open(cluster->conninfo());
+        if (!conn)
+            qFatal("%s", qPrintable(conn.error().toString()));
+        auto r = conn->exec(text);
+        if (!r)
+            qFatal("SQL failed: %s", qPrintable(r.error().toString()));
+        return r->rows() ? r->value(0, 0) : QString();
+    };
+    sql(u"CREATE EXTENSION pg_events; CREATE ROLE rt_user NOLOGIN; "
+        "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text); "
+        "GRANT SELECT ON items TO rt_user; SELECT pg_events.track('public.items')"_qs);
+    ServerConfig config = baseConfig(u"rt_lost"_qs);
+    config.databaseUrl = cluster->conninfo();
+
+    QString cursor;
+    {
+        auto first = startServer(config);
+        WsClient c;
+        QVERIFY(c.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(first->port()))));
+        QVERIFY(c.auth(userToken(u"u1"_qs)));
+        QVERIFY(c.subscribe({{u"id"_qs, u"l"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"type"_qs) == u"subscribed"_qs);
+        sql(u"INSERT INTO items (title) VALUES ('lost')"_qs);
+        QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"l"_qs).size(), 1, 5000);
+        cursor = c.messagesOfType(u"change"_qs, u"l"_qs).first().value(u"cursor"_qs).toString();
+        first->shutdown();
+    }
+    sql(u"INSERT INTO items (title) VALUES ('lost')"_qs); // retained by the slot... until it is lost
+    for (int i = 0; i < 5; ++i)
+        sql(u"CREATE TABLE filler AS SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 5000) g; "
+            "DROP TABLE filler; SELECT pg_switch_wal(); CHECKPOINT"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(sql(u"SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'rt_lost'"_qs), u"lost"_qs, 20000);
+
+    auto second = startServer(config);
+    QVERIFY(second->isStreaming());
+    WsClient c;
+    QVERIFY(c.open(QUrl(u"ws://127.0.0.1:%1/"_qs.arg(second->port()))));
+    QVERIFY(c.auth(userToken(u"u1"_qs)));
+    auto old = c.subscribe({{u"id"_qs, u"l"_qs}, {u"table"_qs, u"public.items"_qs}, {u"since"_qs, cursor}});
+    QCOMPARE(old->value(u"code"_qs).toString(), u"cursor_too_old"_qs);
+    // Subscribing fresh works, and new changes flow from the recreated slot.
+    QCOMPARE(c.subscribe({{u"id"_qs, u"m"_qs}, {u"table"_qs, u"public.items"_qs}})->value(u"type"_qs).toString(), u"subscribed"_qs);
+    sql(u"INSERT INTO items (title) VALUES ('after')"_qs);
+    QTRY_COMPARE_WITH_TIMEOUT(c.messagesOfType(u"change"_qs, u"m"_qs).size(), 1, 5000);
+    second.reset();
 }
 
 void TestRealtimeServer::survivesPostgresRestart()
