@@ -4,6 +4,8 @@
 #include "pgconnection.h"
 #include "project.h"
 
+#include <QThread>
+
 namespace Core {
 
 DatabaseAdmin::DatabaseAdmin(const Project *project, ConnectionSettings settings)
@@ -70,6 +72,25 @@ Result<bool> DatabaseAdmin::dropDatabase()
         return exists.error();
     if (exists->rows() == 0)
         return false;
+    // Logical slots pin a database: DROP DATABASE refuses while one exists, even inactive.
+    // End the walsenders using them (a running pg_events_ws reconnects and recreates its
+    // slot in the new database), then drop them with the database they belong to.
+    auto ended = conn->exec(uR"(SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+                                  WHERE database = $1 AND active_pid IS NOT NULL)"_qs, {m_settings.databaseName});
+    if (!ended)
+        return ended.error();
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        auto dropped = conn->exec(uR"(SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots
+                                        WHERE database = $1 AND NOT active)"_qs, {m_settings.databaseName});
+        if (!dropped)
+            return dropped.error();
+        auto left = conn->exec(u"SELECT count(*) FROM pg_replication_slots WHERE database = $1"_qs, {m_settings.databaseName});
+        if (!left)
+            return left.error();
+        if (left->value(0, 0) == u"0"_qs)
+            break;
+        QThread::msleep(100); // a terminated walsender takes a moment to release its slot
+    }
     // WITH (FORCE) ends other sessions (a dev server's pool) instead of failing on them.
     auto r = conn->exec(u"DROP DATABASE "_qs + PgConnection::quoteIdentifier(m_settings.databaseName) + u" WITH (FORCE)"_qs);
     if (!r)
