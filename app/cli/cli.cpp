@@ -50,6 +50,16 @@ Cli::Cli() : m_out(stdout), m_err(stderr)
          u"Show the local cluster, the connection and every migration's state."_qs, &Cli::cmdStatus, &Cli::noOptions},
         {u"new"_qs, u"new migration <name> | function <name> | table <schema.name>"_qs,
          u"Create a migration, a function file, or a table (layered projects)."_qs, &Cli::cmdNew, &Cli::noOptions},
+        {u"dev"_qs, u"dev [--no-realtime] [--no-frontend] [--stop-db] [--verbose]"_qs,
+         u"Run the whole local stack: PostgreSQL, PostgREST, pg_events_ws, frontend/; re-apply SQL on save."_qs,
+         &Cli::cmdDev, &Cli::devOptions},
+        {u"logs"_qs, u"logs [postgres|postgrest|realtime|all] [-f] [-n <lines>]"_qs,
+         u"Show the local services' logs (.pgext/logs)."_qs, &Cli::cmdLogs, &Cli::logsOptions},
+        {u"deploy"_qs, u"deploy [--env <name>] [--dry-run] [--yes]"_qs,
+         u"Apply extensions, SQL and tracking to DATABASE_URL from .env.<name>; write the frontend."_qs,
+         &Cli::cmdDeploy, &Cli::deployOptions},
+        {u"token"_qs, u"token --sub <id> [--role <role>] [--exp <duration>]"_qs,
+         u"Print a development JWT signed with the project's JWT_SECRET."_qs, &Cli::cmdToken, &Cli::tokenOptions},
     };
 }
 
@@ -172,6 +182,16 @@ bool Cli::confirm(const QString &question, const QString &expected, QCommandLine
     return true;
 }
 
+bool Cli::confirmDestructive(const QString &action, const ConnectionSettings &settings, QCommandLineParser &parser)
+{
+    // The project's own local database is scratch space; anything else asks first.
+    if (settings.isLocalCluster())
+        return true;
+    return confirm(u"This %1 database \"%2\" at %3 (from %4), which is not the project's local database."_qs
+                       .arg(action, settings.databaseName, settings.display, ConnectionSettings::sourceName(settings.source)),
+                   settings.databaseName, parser);
+}
+
 void Cli::initOptions(QCommandLineParser &parser)
 {
     parser.addOption({{u"t"_qs, u"template"_qs},
@@ -278,10 +298,7 @@ int Cli::cmdDbDrop(QCommandLineParser &parser)
     auto settings = connectionFor(&*project, parser);
     if (!settings)
         return 1;
-    if (!settings->isLocalCluster()
-        && !confirm(u"This drops database \"%1\" at %2 (from %3), which is not the project's local database."_qs
-                        .arg(settings->databaseName, settings->display, ConnectionSettings::sourceName(settings->source)),
-                    settings->databaseName, parser))
+    if (!confirmDestructive(u"drops"_qs, *settings, parser))
         return 1;
     DatabaseAdmin admin(&*project, *settings);
     auto dropped = admin.dropDatabase();
@@ -299,10 +316,7 @@ int Cli::cmdDbReset(QCommandLineParser &parser)
     auto settings = connectionFor(&*project, parser);
     if (!settings)
         return 1;
-    if (!settings->isLocalCluster()
-        && !confirm(u"This drops and recreates database \"%1\" at %2 (from %3), which is not the project's local database."_qs
-                        .arg(settings->databaseName, settings->display, ConnectionSettings::sourceName(settings->source)),
-                    settings->databaseName, parser))
+    if (!confirmDestructive(u"drops and recreates"_qs, *settings, parser))
         return 1;
     // Validate the files before destroying anything: a broken manifest or file name
     // must not leave the user with an empty database.

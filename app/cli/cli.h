@@ -34,12 +34,17 @@ private:
     std::optional<Core::Project> loadProject(QCommandLineParser &parser);
     std::optional<Core::ConnectionSettings> connectionFor(const Core::Project *project, QCommandLineParser &parser);
     bool confirm(const QString &question, const QString &expected, QCommandLineParser &parser);
+    bool confirmDestructive(const QString &action, const Core::ConnectionSettings &settings, QCommandLineParser &parser);
 
     void noOptions(QCommandLineParser &) {}
     void initOptions(QCommandLineParser &parser);
     void yesOptions(QCommandLineParser &parser);
     void migrateOptions(QCommandLineParser &parser);
     void dryRunOptions(QCommandLineParser &parser);
+    void devOptions(QCommandLineParser &parser);
+    void logsOptions(QCommandLineParser &parser);
+    void deployOptions(QCommandLineParser &parser);
+    void tokenOptions(QCommandLineParser &parser);
 
     int cmdInit(QCommandLineParser &parser);
     int cmdDbCreate(QCommandLineParser &parser);
@@ -51,6 +56,10 @@ private:
     int cmdDeployFunctions(QCommandLineParser &parser);
     int cmdStatus(QCommandLineParser &parser);
     int cmdNew(QCommandLineParser &parser);
+    int cmdDev(QCommandLineParser &parser);
+    int cmdLogs(QCommandLineParser &parser);
+    int cmdDeploy(QCommandLineParser &parser);
+    int cmdToken(QCommandLineParser &parser);
     int migrateWith(QCommandLineParser &parser, bool repeatableOnly);
 
     QList<Command> m_commands;

@@ -160,13 +160,14 @@ void TestCli::resetAndStatus()
     // The acceptance path: pgext init demo && cd demo && pgext db:reset && pgext status
     const Run reset = pgext({u"db:reset"_qs}, m_demo);
     QVERIFY2(reset.code == 0, qPrintable(reset.out + reset.err));
-    QVERIFY(reset.out.contains(u"Applied 2 file(s)"_qs));
+    QVERIFY(reset.out.contains(u"Applied 3 file(s)"_qs));
     const Run status = pgext({u"status"_qs}, m_demo);
     QVERIFY2(status.code == 0, qPrintable(status.err));
     QVERIFY(status.out.contains(u"Cluster     running"_qs));
     QVERIFY(status.out.contains(u"applied      schema.sql"_qs));
     QVERIFY(status.out.contains(u"applied      functions/complete_task.sql"_qs));
-    QVERIFY(status.out.contains(u"2 applied"_qs));
+    QVERIFY(status.out.contains(u"applied      functions/login.sql"_qs));
+    QVERIFY(status.out.contains(u"3 applied"_qs));
     QFile env(m_demo + u"/.env"_qs);
     QVERIFY(env.open(QIODevice::ReadOnly));
     const QString password = QString::fromUtf8(env.readAll()).section(u"POSTGRES_PASSWORD="_qs, 1).section(u'\n', 0, 0);
@@ -286,6 +287,11 @@ void TestCli::badManifest()
 void TestCli::dropOtherDatabaseNeedsConfirmation()
 {
     const QString db = TestCluster::instance().freshDatabase(u"cli"_qs);
+    // A logical slot (as pg_events_ws leaves) must not stop a drop.
+    {
+        auto c = TestCluster::instance().connect(db);
+        QVERIFY(c.exec(u"SELECT pg_create_logical_replication_slot('cli_slot', 'test_decoding')"_qs).ok());
+    }
     const QString url = u"postgresql:///%1?host=%2&port=%3&user=postgres"_qs.arg(db, TestCluster::instance().cluster().options().socketDir)
                             .arg(TestCluster::instance().cluster().options().port);
     const Run refused = pgext({u"db:drop"_qs, u"--database-url"_qs, url}, m_demo);
