@@ -29,6 +29,7 @@ private Q_SLOTS:
     void badManifest();
     void dropOtherDatabaseNeedsConfirmation();
     void outsideProject();
+    void deploy();
 
 private:
     struct Run { int code; QString out; QString err; };
@@ -317,6 +318,51 @@ void TestCli::outsideProject()
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(u"no pgext.toml found"_qs), qPrintable(r.err));
     QVERIFY(r.err.contains(u"pgext init"_qs));
+}
+
+void TestCli::deploy()
+{
+    const QString db = TestCluster::instance().freshDatabase(u"deploy"_qs);
+    const auto &o = TestCluster::instance().cluster().options();
+    auto www = TestCluster::makeSharedTempDir();
+    {
+        QFile env(m_demo + u"/.env.staging"_qs);
+        QVERIFY(env.open(QIODevice::WriteOnly));
+        env.write(u"DATABASE_URL=postgresql:///%1?host=%2&port=%3&user=postgres\nJWT_SECRET=%4\n"_qs
+                      .arg(db, o.socketDir).arg(o.port).arg(QString(64, u'k')).toUtf8());
+        QFile manifest(m_demo + u"/pgext.toml"_qs);
+        QVERIFY(manifest.open(QIODevice::Append)); // [frontend] is the last section
+        manifest.write(u"deploy_dir = \"%1/site\"\n"_qs.arg(www->path()).toUtf8());
+    }
+    auto conn = TestCluster::instance().connect(db);
+    auto tasksExist = [&conn] { return conn.exec(u"SELECT to_regclass('public.tasks') IS NOT NULL"_qs)->value(0, 0) == u"t"_qs; };
+
+    const Run missing = pgext({u"deploy"_qs, u"--env"_qs, u"nope"_qs}, m_demo);
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(missing.err.contains(u".env.nope"_qs), qPrintable(missing.err));
+
+    const Run unconfirmed = pgext({u"deploy"_qs, u"--env"_qs, u"staging"_qs}, m_demo);
+    QCOMPARE(unconfirmed.code, 1);
+    QVERIFY2(unconfirmed.err.contains(u"--yes"_qs), qPrintable(unconfirmed.err));
+    QVERIFY(unconfirmed.out.contains(u"apply             schema.sql"_qs));
+    QVERIFY(!tasksExist()); // nothing applied without confirmation
+    QVERIFY(!QFile::exists(www->filePath(u"site/index.html"_qs)));
+
+    const Run dry = pgext({u"deploy"_qs, u"--env"_qs, u"staging"_qs, u"--dry-run"_qs}, m_demo);
+    QCOMPARE(dry.code, 0);
+    QVERIFY(!tasksExist());
+
+    const Run applied = pgext({u"deploy"_qs, u"--env"_qs, u"staging"_qs, u"--yes"_qs}, m_demo);
+    QVERIFY2(applied.code == 0, qPrintable(applied.out + applied.err));
+    QVERIFY(applied.out.contains(u"Deployed."_qs));
+    QVERIFY(tasksExist());
+    QCOMPARE(conn.exec(u"SELECT count(*) FROM pg_events.tracked() WHERE table_name = 'tasks'"_qs)->value(0, 0), u"1"_qs);
+    QVERIFY(QFile::exists(www->filePath(u"site/index.html"_qs)));
+    QVERIFY(QFile::exists(www->filePath(u"site/config.js"_qs)));
+
+    const Run again = pgext({u"deploy"_qs, u"--env"_qs, u"staging"_qs, u"--yes"_qs}, m_demo);
+    QCOMPARE(again.code, 0);
+    QVERIFY(again.out.contains(u"the database schema is up to date"_qs));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
