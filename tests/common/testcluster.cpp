@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QTest>
 
+#include <csignal>
 #include <cstdlib>
 
 std::unique_ptr<QTemporaryDir> TestCluster::makeSharedTempDir()
@@ -19,9 +20,42 @@ std::unique_ptr<QTemporaryDir> TestCluster::makeSharedTempDir()
     return dir;
 }
 
+// A test process killed by a timeout or an abort never runs its destructors, so its
+// cluster outlives it. Every new fixture stops the clusters whose owner is gone.
+static void reapOrphans()
+{
+    const QDir tmp(QDir::tempPath());
+    for (const QString &name : tmp.entryList({u"pgext-test-*"_qs}, QDir::Dirs)) {
+        const QString dir = tmp.filePath(name);
+        QFile owner(dir + u"/owner.pid"_qs);
+        if (!owner.open(QIODevice::ReadOnly))
+            continue;
+        const qint64 pid = owner.readAll().trimmed().toLongLong();
+        QFile stat(u"/proc/%1/stat"_qs.arg(pid));
+        QByteArray fields = stat.open(QIODevice::ReadOnly) ? stat.readAll() : QByteArray();
+        fields = fields.mid(fields.lastIndexOf(')') + 1).trimmed(); // state follows "(comm)"
+        const bool zombie = fields.startsWith('Z');
+        if (pid <= 0 || (::kill(pid_t(pid), 0) == 0 && !zombie))
+            continue; // still alive: not ours to touch
+        Core::LocalCluster::Options o;
+        o.dataDir = dir + u"/data"_qs;
+        o.socketDir = dir + u"/run"_qs;
+        o.logFile = dir + u"/postgres.log"_qs;
+        if (auto c = Core::LocalCluster::create(o))
+            (void)c->stop(10);
+        QDir(dir).removeRecursively();
+    }
+}
+
 TestCluster::TestCluster()
 {
+    reapOrphans();
     m_dir = makeSharedTempDir();
+    {
+        QFile owner(m_dir->filePath(u"owner.pid"_qs));
+        if (owner.open(QIODevice::WriteOnly))
+            owner.write(QByteArray::number(QCoreApplication::applicationPid()));
+    }
     Core::LocalCluster::Options o;
     o.dataDir = m_dir->filePath(u"data"_qs);
     o.socketDir = m_dir->filePath(u"run"_qs);
