@@ -112,6 +112,12 @@ Status Scaffold::initProject(const QString &directory, const QString &name, cons
         if (rel == u".env"_qs)
             dst.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
     }
+    // Every frontend gets the protocol v1 client from its one canonical source.
+    const QString client = QDir(staging).filePath(u"frontend/pg_events_ws.js"_qs);
+    if (QDir(QDir(staging).filePath(u"frontend"_qs)).exists() && !QFileInfo::exists(client)
+        && !QFile::copy(u":/js/pg_events_ws.js"_qs, client))
+        return Error::io(u"cannot write %1"_qs.arg(client));
+    QFile::setPermissions(client, QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
     // A template may ship its own manifest (e.g. to name the tables it streams); it must
     // still be valid once filled in.
     const QString manifestPath = QDir(staging).filePath(u"pgext.toml"_qs);

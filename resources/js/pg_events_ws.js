@@ -14,7 +14,7 @@
 // fresh token), resumes every subscription from the last cursor it delivered, drops
 // duplicates by cursor (delivery is at-least-once), refreshes the token before it
 // expires, and turns cursor_too_old into a fresh subscription plus onResync.
-// Canonical copy: resources/js/pg_events_ws.js (the todo template ships the same file).
+// The one copy: `pgext init` places it into a new project's frontend/.
 
 export const PROTOCOL_VERSION = 1;
 

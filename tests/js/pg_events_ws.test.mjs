@@ -12,10 +12,11 @@ import { claims, createProject, sleep, waitFor } from './harness.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
 
-test('the todo template ships the canonical client unchanged', () => {
+test('pgext init places the canonical client into frontend/', async () => {
+  const project = await createProject('jsclient');
   const canonical = fs.readFileSync(path.join(repo, 'resources/js/pg_events_ws.js'), 'utf8');
-  const shipped = fs.readFileSync(path.join(repo, 'resources/templates/todo/frontend/pg_events_ws.js'), 'utf8');
-  assert.equal(shipped, canonical, 'copy resources/js/pg_events_ws.js to resources/templates/todo/frontend/');
+  const placed = fs.readFileSync(path.join(project.root, 'frontend/pg_events_ws.js'), 'utf8');
+  assert.equal(placed, canonical, 'the project must get resources/js/pg_events_ws.js as it is');
 });
 
 // A scripted WebSocket: what the client sends is recorded, the test plays the server.
