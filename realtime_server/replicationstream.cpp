@@ -3,11 +3,15 @@
 #include "logging.h"
 #include "pgconnection.h"
 
+#include <QCoreApplication>
 #include <QLoggingCategory>
+#include <QPointer>
 #include <QSocketNotifier>
 #include <QtEndian>
 
 #include <libpq-fe.h>
+
+#include <thread>
 
 Q_LOGGING_CATEGORY(lcReplication, "pgext.realtime.replication", QtInfoMsg)
 
@@ -54,6 +58,8 @@ void ReplicationStream::start()
 void ReplicationStream::stop()
 {
     m_stopped = true;
+    ++m_attempt; // an in-flight connect is discarded when it comes back
+    m_setupInFlight = false;
     m_reconnectTimer.stop();
     m_statusTimer.stop();
     if (m_conn && m_state == State::Streaming)
@@ -89,69 +95,109 @@ void ReplicationStream::fail(const QString &message)
     scheduleReconnect();
 }
 
-// Slot creation and START_REPLICATION. These are quick round trips on connect; the
-// stream itself is fully non-blocking afterwards.
-bool ReplicationStream::runSetup()
+namespace {
+// What the setup thread hands back to the event loop.
+struct SetupOutcome
 {
-    // Ensure the slot exists (through a normal connection: SQL functions are simpler).
+    PGconn *conn = nullptr;   // streaming (COPY BOTH) on success
+    quint64 startLsn = 0;
+    bool slotRecreated = false;
+    QString error;
+};
+}
+
+// Slot creation and START_REPLICATION are blocking libpq round trips (and a connect can
+// hang as long as connect_timeout): they run on a short-lived thread so the event loop —
+// and every connected client — never waits for PostgreSQL.
+static SetupOutcome setupStream(const QString &conninfo, const QString &slot)
+{
+    SetupOutcome out;
     {
-        auto sql = Core::PgConnection::open(m_conninfo, 5);
+        auto sql = Core::PgConnection::open(conninfo, 5);
         if (!sql) {
-            fail(sql.error().message);
-            return false;
+            out.error = sql.error().message;
+            return out;
         }
-        auto exists = sql->exec(u"SELECT confirmed_flush_lsn::text, wal_status FROM pg_replication_slots WHERE slot_name = $1"_qs, {m_slot});
+        auto exists = sql->exec(u"SELECT confirmed_flush_lsn::text, wal_status FROM pg_replication_slots WHERE slot_name = $1"_qs, {slot});
         if (!exists) {
-            fail(exists.error().message);
-            return false;
+            out.error = exists.error().message;
+            return out;
         }
         bool create = exists->rows() == 0;
         if (!create && exists->value(0, 1) == u"lost"_qs) {
             // WAL this slot needed is gone: nothing before now can be replayed.
-            qCWarning(lcReplication) << "slot" << m_slot << "lost its WAL; recreating it";
-            (void)sql->exec(u"SELECT pg_drop_replication_slot($1)"_qs, {m_slot});
+            qCWarning(lcReplication) << "slot" << slot << "lost its WAL; recreating it";
+            (void)sql->exec(u"SELECT pg_drop_replication_slot($1)"_qs, {slot});
             create = true;
+            out.slotRecreated = true;
         }
         if (create) {
-            auto created = sql->exec(u"SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pg_events')"_qs, {m_slot});
+            auto created = sql->exec(u"SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pg_events')"_qs, {slot});
             if (!created) {
-                fail(u"cannot create replication slot \"%1\": %2"_qs.arg(m_slot, created.error().message));
-                return false;
+                out.error = u"cannot create replication slot \"%1\": %2"_qs.arg(slot, created.error().message);
+                return out;
             }
-            m_slotStartLsn = Core::Lsn::parse(created->value(0, 0)).value_or(0);
-            if (exists->rows() > 0)
-                Q_EMIT slotReset(m_slotStartLsn);
+            out.startLsn = Core::Lsn::parse(created->value(0, 0)).value_or(0);
         } else {
-            m_slotStartLsn = Core::Lsn::parse(exists->value(0, 0)).value_or(0);
+            out.startLsn = Core::Lsn::parse(exists->value(0, 0)).value_or(0);
         }
     }
-    QString info = m_conninfo;
-    info += u" replication=database"_qs;
-    m_conn.reset(PQconnectdb(info.toUtf8().constData()));
-    if (PQstatus(m_conn.get()) != CONNECTION_OK) {
-        fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
-        return false;
+    const QByteArray info = (conninfo + u" replication=database connect_timeout=5"_qs).toUtf8();
+    PGconn *conn = PQconnectdb(info.constData());
+    if (PQstatus(conn) != CONNECTION_OK) {
+        out.error = QString::fromUtf8(PQerrorMessage(conn)).trimmed();
+        PQfinish(conn);
+        return out;
     }
-    const QByteArray slotId = Core::PgConnection::quoteIdentifier(m_slot).toUtf8();
-    const QByteArray command = "START_REPLICATION SLOT " + slotId + " LOGICAL 0/0";
-    PGresult *r = PQexec(m_conn.get(), command.constData());
+    const QByteArray command = "START_REPLICATION SLOT " + Core::PgConnection::quoteIdentifier(slot).toUtf8() + " LOGICAL 0/0";
+    PGresult *r = PQexec(conn, command.constData());
     const ExecStatusType st = PQresultStatus(r);
     const QString err = QString::fromUtf8(PQresultErrorMessage(r)).trimmed();
     PQclear(r);
     if (st != PGRES_COPY_BOTH) {
-        fail(u"START_REPLICATION failed: "_qs + err);
-        return false;
+        out.error = u"START_REPLICATION failed: "_qs + err;
+        PQfinish(conn);
+        return out;
     }
-    return true;
+    out.conn = conn;
+    return out;
 }
 
 void ReplicationStream::connectNow()
 {
-    if (m_stopped)
+    if (m_stopped || m_setupInFlight)
         return;
     setState(State::Connecting);
-    if (!runSetup())
+    m_setupInFlight = true;
+    const quint64 attempt = ++m_attempt;
+    const QPointer<ReplicationStream> self(this);
+    std::thread([self, attempt, conninfo = m_conninfo, slot = m_slot] {
+        SetupOutcome outcome = setupStream(conninfo, slot);
+        // Back to the event loop; the stream may be gone or stopped by then.
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [self, attempt, outcome] {
+            if (!self || self->m_attempt != attempt || self->m_stopped) {
+                if (outcome.conn)
+                    PQfinish(outcome.conn);
+                if (self && self->m_attempt == attempt)
+                    self->m_setupInFlight = false;
+                return;
+            }
+            self->m_setupInFlight = false;
+            self->finishConnect(outcome.conn, outcome.startLsn, outcome.slotRecreated, outcome.error);
+        }, Qt::QueuedConnection);
+    }).detach();
+}
+
+void ReplicationStream::finishConnect(PGconn *conn, quint64 startLsn, bool slotRecreated, const QString &error)
+{
+    if (!conn) {
+        fail(error);
         return;
+    }
+    m_conn.reset(conn);
+    m_slotStartLsn = startLsn;
+    if (slotRecreated)
+        Q_EMIT slotReset(startLsn);
     PQsetnonblocking(m_conn.get(), 1);
     m_notifier = new QSocketNotifier(PQsocket(m_conn.get()), QSocketNotifier::Read, this);
     connect(m_notifier, &QSocketNotifier::activated, this, &ReplicationStream::onReadable);

@@ -71,7 +71,7 @@ private:
     void handleDocument(QByteArrayView document);
     void fail(const QString &message);
     void scheduleReconnect();
-    bool runSetup();
+    void finishConnect(PGconn *conn, quint64 startLsn, bool slotRecreated, const QString &error);
 
     struct Deleter { void operator()(PGconn *c) const; };
     QString m_conninfo;
@@ -88,6 +88,8 @@ private:
     quint64 m_lastConfirmed = 0;
     quint64 m_slotStartLsn = 0;
     std::optional<Transaction> m_current;
+    quint64 m_attempt = 0;
+    bool m_setupInFlight = false;
 };
 
 } // namespace Realtime
