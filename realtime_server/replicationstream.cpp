@@ -245,7 +245,7 @@ void ReplicationStream::handleCopyData(const char *data, int len)
         // Primary keepalive: walEnd(8) time(8) replyRequested(1)
         m_serverWalEnd = qFromBigEndian<quint64>(data + 1);
         if (data[17])
-            sendStatusNow();
+            sendStatus(true);
         return;
     }
     if (data[0] == 'w' && len >= 25) {
@@ -292,16 +292,27 @@ void ReplicationStream::handleDocument(QByteArrayView document)
 
 void ReplicationStream::sendStatusNow()
 {
+    sendStatus(false);
+}
+
+// Periodic updates report write = what we received and flush = what PostgreSQL may
+// forget (held back for the replay window). A reply to a ping reports flush as invalid:
+// it moves nothing (the slot advances only on a valid flush), but a walsender that is
+// shutting down compares `write` with what it sent and can exit, instead of waiting
+// wal_sender_timeout for a flush position we deliberately keep behind.
+void ReplicationStream::sendStatus(bool pingReply)
+{
     if (!m_conn || m_state != State::Streaming)
         return;
     quint64 flush = m_confirmProvider ? m_confirmProvider() : 0;
     if (flush < m_lastConfirmed)
         flush = m_lastConfirmed; // never move backwards
+    const quint64 written = std::max(m_serverWalEnd, flush);
     char msg[34];
     msg[0] = 'r';
-    qToBigEndian<quint64>(flush, msg + 1);  // written
-    qToBigEndian<quint64>(flush, msg + 9);  // flushed
-    qToBigEndian<quint64>(flush, msg + 17); // applied
+    qToBigEndian<quint64>(written, msg + 1);            // written (received)
+    qToBigEndian<quint64>(pingReply ? 0 : flush, msg + 9);  // flushed
+    qToBigEndian<quint64>(pingReply ? 0 : flush, msg + 17); // applied
     const qint64 now = QDateTime::currentMSecsSinceEpoch() * 1000 - PostgresEpochOffsetUs;
     qToBigEndian<qint64>(now, msg + 25);
     msg[33] = 0;
@@ -309,7 +320,8 @@ void ReplicationStream::sendStatusNow()
         fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
         return;
     }
-    m_lastConfirmed = flush;
+    if (!pingReply)
+        m_lastConfirmed = flush;
 }
 
 } // namespace Realtime

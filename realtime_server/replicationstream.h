@@ -71,6 +71,7 @@ private:
     void handleDocument(QByteArrayView document);
     void fail(const QString &message);
     void scheduleReconnect();
+    void sendStatus(bool pingReply);
     void finishConnect(PGconn *conn, quint64 startLsn, bool slotRecreated, const QString &error);
 
     struct Deleter { void operator()(PGconn *c) const; };
