@@ -397,6 +397,11 @@ Status DevStack::prepare()
         return release(s);
     if (auto files = m_project.migrationFiles(); !files)
         return release(files.error());
+    const auto cancelled = [] {
+        return Error::make(Error::Kind::Cancelled, u"cancelled; nothing after this step was started"_qs);
+    };
+    if (m_cancel)
+        return release(cancelled());
 
     // 3. The cluster.
     auto cluster = LocalCluster::forProject(m_project);
@@ -415,6 +420,8 @@ Status DevStack::prepare()
     m_clusterConninfo = cluster->conninfo(db);
     m_clusterUrl = cluster->url(db);
     m_timings.clusterMs = m_clock.elapsed();
+    if (m_cancel)
+        return release(cancelled());
 
     // 4. Database, extensions, the signing secret.
     ConnectionSettings settings;
@@ -445,6 +452,9 @@ Status DevStack::prepare()
     Migrator migrator(*conn, m_project);
     Migrator::Options mo;
     mo.progress = [this](const QString &line) { progress(line); };
+    mo.cancelled = [this] { return m_cancel.load(); };
+    if (m_cancel)
+        return release(cancelled());
     auto report = migrator.migrate(mo);
     if (!report)
         return release(report.error());

@@ -8,6 +8,8 @@
 #include <QElapsedTimer>
 #include <QObject>
 
+#include <atomic>
+
 #include <functional>
 #include <memory>
 
@@ -59,6 +61,9 @@ public:
     Status prepare();
     // Starts the services (asynchronous): ready() or failed().
     Status startServices();
+    // Thread-safe: prepare() stops at its next step (before the cluster, the database,
+    // each migration file) with an Error of kind Cancelled, releasing the lock.
+    void requestCancel() { m_cancel = true; }
     // prepare() + startServices() + waiting for ready/failed: for the CLI and tests.
     Status start();
     // Applies changed schema/migrations/functions while the services keep running, then
@@ -115,6 +120,7 @@ private:
 
     Project m_project;
     Options m_options;
+    std::atomic<bool> m_cancel{false};
     QString m_postgrest;
     QString m_realtime;
     QByteArray m_secret;

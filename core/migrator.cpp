@@ -342,6 +342,9 @@ Result<Migrator::Report> Migrator::migrate(const Options &options)
         int index = 0;
         const int count = int(p->toApply.size());
         for (const MigrationFile &f : p->toApply) {
+            if (options.cancelled && options.cancelled())
+                return Error::make(Error::Kind::Cancelled,
+                                   u"cancelled after %1 of %2 file(s); the rest are still pending"_qs.arg(index).arg(count));
             ++index;
             QElapsedTimer t;
             t.start();

@@ -68,6 +68,8 @@ public:
         bool allowOutOfOrder = false;
         bool repeatableOnly = false;   // deploy-functions
         std::function<void(const QString &)> progress;
+        // Asked before each file; true stops the run there (files already applied stay).
+        std::function<bool()> cancelled;
     };
     struct Report
     {

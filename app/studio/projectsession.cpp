@@ -519,8 +519,14 @@ void ProjectSession::startServices()
         if (!s) {
             relay(u"pgext"_qs, s.error().toString());
             teardownStack();
-            refreshDatabaseState();
-            Q_EMIT servicesFailed(s.error());
+            const bool stopDatabase = m_stopAfterPrepare && m_stopDatabaseAfter;
+            m_stopAfterPrepare = false;
+            if (stopDatabase)
+                this->stopDatabase();
+            else
+                refreshDatabaseState();
+            if (s.error().kind != Error::Kind::Cancelled)
+                Q_EMIT servicesFailed(s.error());
             return;
         }
         setDbState(DbState::Running, stack->databaseUrl());
@@ -566,7 +572,11 @@ void ProjectSession::stopServices(bool database)
 {
     m_stopDatabaseAfter = database;
     if (m_phase == StackPhase::Preparing) {
-        m_stopAfterPrepare = true; // prepare() cannot be interrupted; stop as soon as it returns
+        // prepare() runs on a worker: ask it to stop at its next step, and tear down when
+        // it comes back (cancelled, or done if it was past the last step).
+        m_stopAfterPrepare = true;
+        if (m_stack)
+            m_stack->requestCancel();
         return;
     }
     if (!m_stack || !m_stack->supervisor()) {

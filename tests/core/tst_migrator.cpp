@@ -31,6 +31,7 @@ private Q_SLOTS:
     void concurrentRunnersApplyOnce();
     void deployFunctionsOnly();
     void badFileName();
+    void cancelBetweenFiles();
 
 private:
     Result<Migrator::Report> migrate(const Migrator::Options &options = {});
@@ -374,6 +375,24 @@ void TestMigrator::badFileName()
     QCOMPARE(r.error().file, u"migrations/add_users.sql"_qs);
     QVERIFY(r.error().message.contains(u"<YYYYMMDDHHMMSS>_<name>.sql"_qs));
     QCOMPARE(scalar(u"SELECT to_regnamespace('pgext') IS NULL"_qs), u"t"_qs);
+}
+
+void TestMigrator::cancelBetweenFiles()
+{
+    for (int i = 1; i <= 3; ++i)
+        m_project->write(u"migrations/2026010100000%1_m.sql"_qs.arg(i), u"CREATE TABLE c%1 (a int);"_qs.arg(i));
+    Migrator::Options o;
+    int asked = 0;
+    o.cancelled = [&asked] { return ++asked > 1; }; // let one file through, then cancel
+    auto r = migrate(o);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error().kind, Error::Kind::Cancelled);
+    QVERIFY(r.error().message.contains(u"1 of 3"_qs));
+    QCOMPARE(scalar(u"SELECT count(*) FROM pgext.schema_history"_qs), u"1"_qs);
+    QCOMPARE(scalar(u"SELECT to_regclass('c2') IS NULL"_qs), u"t"_qs);
+    QVERIFY(!scalar(u"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"_qs).toInt());
+    QVERIFY(migrate().ok()); // the rest later
+    QCOMPARE(scalar(u"SELECT count(*) FROM pgext.schema_history"_qs), u"3"_qs);
 }
 
 QTEST_GUILESS_MAIN(TestMigrator)
