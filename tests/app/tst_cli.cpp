@@ -74,7 +74,7 @@ void TestCli::versionAndHelp_data()
     QTest::newRow("--version") << QStringList{u"--version"_qs} << u"pgext 0."_qs;
     QTest::newRow("--help") << QStringList{u"--help"_qs} << u"Commands:"_qs;
     for (const char *cmd : {"init", "db:create", "db:drop", "db:reset", "db:start", "db:stop", "migrate",
-                            "deploy-functions", "status", "new"}) {
+                            "deploy-functions", "status", "new", "dev", "logs", "deploy", "token"}) {
         const QString c = QString::fromLatin1(cmd);
         QTest::newRow(qPrintable(c + u" --help"_qs)) << QStringList{c, u"--help"_qs} << u"Usage: pgext "_qs + c;
     }
