@@ -1,11 +1,11 @@
 #include "migrationspanel.h"
 
+#include "panelwidgets.h"
 #include "projectsession.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QPainter>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QSplitter>
@@ -32,17 +32,6 @@ QColor stateColour(Core::MigrationState::State s)
     return {};
 }
 
-QIcon dot(const QColor &c)
-{
-    QPixmap pm(12, 12);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setBrush(c);
-    p.setPen(Qt::NoPen);
-    p.drawEllipse(1, 1, 10, 10);
-    return QIcon(pm);
-}
 } // namespace
 
 MigrationsPanel::MigrationsPanel(QWidget *parent) : QWidget(parent)
@@ -52,13 +41,7 @@ MigrationsPanel::MigrationsPanel(QWidget *parent) : QWidget(parent)
     layout->setSpacing(0);
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(6, 3, 6, 3);
-    auto button = [this, bar](const QString &text, const QString &tip) {
-        auto *b = new QToolButton(this);
-        b->setText(text);
-        b->setToolTip(tip);
-        bar->addWidget(b);
-        return b;
-    };
+    auto button = [this, bar](const QString &text, const QString &tip) { return addBarButton(this, bar, text, tip); };
     m_apply = button(tr("Apply"), tr("Save all files, then apply schema.sql, pending migrations and changed functions (F5)"));
     m_dryRun = button(tr("Dry run"), tr("Show what Apply would do, change nothing"));
     m_cancel = button(tr("Cancel"), tr("Cancel the running migration (its transaction is rolled back)"));
@@ -194,7 +177,7 @@ void MigrationsPanel::showPlan(const Core::MigrationPlan &plan)
         const QString state = Core::MigrationState::stateName(s.state);
         counts[state]++;
         item->setText(StateCol, state);
-        item->setIcon(StateCol, dot(stateColour(s.state)));
+        item->setIcon(StateCol, stateDot(stateColour(s.state)));
         item->setText(FileCol, s.path);
         item->setText(KindCol, Core::MigrationFile::kindName(s.kind));
         item->setText(VersionCol, s.version);

@@ -1,5 +1,6 @@
 #include "servicespanel.h"
 
+#include "panelwidgets.h"
 #include "projectsession.h"
 
 #include <QFile>
@@ -7,7 +8,6 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QPainter>
 #include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QSplitter>
@@ -32,14 +32,7 @@ QIcon stateIcon(const QString &state)
         c = QColor(0xe3, 0x8b, 0x06);
     else if (state == u"failed"_qs)
         c = QColor(0xd7, 0x3a, 0x49);
-    QPixmap pm(12, 12);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setBrush(c);
-    p.setPen(Qt::NoPen);
-    p.drawEllipse(1, 1, 10, 10);
-    return QIcon(pm);
+    return stateDot(c);
 }
 } // namespace
 
@@ -50,13 +43,7 @@ ServicesPanel::ServicesPanel(QWidget *parent) : QWidget(parent)
     layout->setSpacing(0);
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(6, 3, 6, 3);
-    auto button = [this, bar](const QString &text, const QString &tip) {
-        auto *b = new QToolButton(this);
-        b->setText(text);
-        b->setToolTip(tip);
-        bar->addWidget(b);
-        return b;
-    };
+    auto button = [this, bar](const QString &text, const QString &tip) { return addBarButton(this, bar, text, tip); };
     m_startAll = button(tr("Start all"), tr("PostgreSQL (with migrations), then PostgREST and pg_events_ws"));
     m_stopAll = button(tr("Stop all"), tr("Stop PostgREST and pg_events_ws, then PostgreSQL"));
     bar->addSpacing(12);
