@@ -1,9 +1,11 @@
 #include "pgconnection.h"
+#include "scaffold.h"
 #include "testcluster.h"
 
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace Core;
@@ -113,6 +115,23 @@ void TestCli::initCreatesProject()
 {
     const Run r = pgext({u"init"_qs, u"demo"_qs});
     QVERIFY2(r.code == 0, qPrintable(r.err));
+    // init picks the first free port from 54330, but binds nothing: another test process
+    // initialising a project at the same moment gets the same one. Move ours to a port
+    // derived from our pid, as tst_dev does.
+    {
+        QFile toml(m_demo + u"/pgext.toml"_qs);
+        QVERIFY(toml.open(QIODevice::ReadOnly));
+        QString text = QString::fromUtf8(toml.readAll());
+        toml.close();
+        const int port = Scaffold::freePort(40000 + int(QCoreApplication::applicationPid() % 10000), 59999);
+        QVERIFY(port > 0);
+        static const QRegularExpression portLine(u"^port = \\d+$"_qs, QRegularExpression::MultilineOption);
+        const qsizetype at = text.indexOf(portLine, text.indexOf(u"[database]"_qs));
+        QVERIFY(at > 0);
+        text.replace(at, text.indexOf(u'\n', at) - at, u"port = %1"_qs.arg(port));
+        QVERIFY(toml.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        toml.write(text.toUtf8());
+    }
     for (const char *f : {"pgext.toml", "schema.sql", "functions/complete_task.sql", "postgrest.conf", ".env",
                           "docker-compose.yml", "frontend/index.html", ".gitignore"})
         QVERIFY2(QFile::exists(m_demo + u'/' + QString::fromLatin1(f)), f);
