@@ -87,7 +87,7 @@ typedef struct PgeRelInfo
 	uint64		generation;		/* tracked-set generation it was built for */
 	Oid			emit_relid;		/* reported relation; InvalidOid: untracked */
 	MemoryContext cxt;			/* owns everything below */
-	char	   *header;			/* ","schema":"s","table":"t" */
+	char	   *header;			/* ","schema":"s","table":"t","relid":n */
 	int			headerlen;
 	char	   *pk;				/* ,"pk":["a","b"] */
 	int			pklen;

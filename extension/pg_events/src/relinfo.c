@@ -448,6 +448,8 @@ pge_build_relinfo(PgeRelInfo *entry, Relation relation, Oid emit_relid)
 		pge_json_string_cstr(&buf, nspname);
 		appendStringInfoString(&buf, ",\"table\":");
 		pge_json_string_cstr(&buf, RelationGetRelationName(emitrel));
+		/* consumers match by OID: names fold, get renamed and get reused */
+		appendStringInfo(&buf, ",\"relid\":%u", RelationGetRelid(emitrel));
 		entry->header = buf.data;
 		entry->headerlen = buf.len;
 	}

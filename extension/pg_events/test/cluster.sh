@@ -33,7 +33,9 @@ pge_ensure_installed() {
 	sharedir="$("$pg_config" --sharedir)/extension"
 	cmp -s "$ext/pg_events.so" "$libdir/pg_events.so" || need=1
 	cmp -s "$ext/pg_events.control" "$sharedir/pg_events.control" || need=1
-	cmp -s "$ext/sql/pg_events--1.0.sql" "$sharedir/pg_events--1.0.sql" || need=1
+	for script in "$ext"/sql/*.sql; do
+		cmp -s "$script" "$sharedir/$(basename "$script")" || need=1
+	done
 	if [ "$need" = 1 ]; then
 		if ! make -C "$ext" -s PG_CONFIG="$pg_config" install >/dev/null; then
 			echo "pg_events is not installed and 'make -C $ext install' failed;" \

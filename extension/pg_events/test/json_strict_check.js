@@ -10,10 +10,10 @@ const fs = require('fs');
 const KEYS = {
   begin: ['v', 'op', 'xid', 'lsn', 'end_lsn', 'commit_time'],
   commit: ['v', 'op', 'xid', 'lsn', 'end_lsn', 'commit_time', 'count'],
-  insert: ['v', 'op', 'schema', 'table', 'lsn', 'seq', 'xid', 'commit_time', 'pk', 'new', 'old'],
-  update: ['v', 'op', 'schema', 'table', 'lsn', 'seq', 'xid', 'commit_time', 'pk', 'new', 'old'],
-  delete: ['v', 'op', 'schema', 'table', 'lsn', 'seq', 'xid', 'commit_time', 'pk', 'new', 'old'],
-  truncate: ['v', 'op', 'schema', 'table', 'lsn', 'seq', 'xid', 'commit_time', 'cascade', 'restart_identity'],
+  insert: ['v', 'op', 'schema', 'table', 'relid', 'lsn', 'seq', 'xid', 'commit_time', 'pk', 'new', 'old'],
+  update: ['v', 'op', 'schema', 'table', 'relid', 'lsn', 'seq', 'xid', 'commit_time', 'pk', 'new', 'old'],
+  delete: ['v', 'op', 'schema', 'table', 'relid', 'lsn', 'seq', 'xid', 'commit_time', 'pk', 'new', 'old'],
+  truncate: ['v', 'op', 'schema', 'table', 'relid', 'lsn', 'seq', 'xid', 'commit_time', 'cascade', 'restart_identity'],
   message: ['v', 'op', 'lsn', 'seq', 'xid', 'commit_time', 'channel', 'payload'],
 };
 const LSN = /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/;
@@ -60,6 +60,7 @@ for (const file of process.argv.slice(2)) {
     if (d.end_lsn !== undefined && !LSN.test(d.end_lsn)) fail(file, n, `bad end_lsn ${d.end_lsn}`);
     if (!TIME.test(d.commit_time)) fail(file, n, `bad commit_time ${d.commit_time}`);
     if (!Number.isInteger(d.xid)) fail(file, n, 'xid is not an integer');
+    if (d.relid !== undefined && !(Number.isInteger(d.relid) && d.relid > 0)) fail(file, n, 'relid is not a positive integer');
     if (d.seq !== undefined && !Number.isInteger(d.seq)) fail(file, n, 'seq is not an integer');
   });
 }

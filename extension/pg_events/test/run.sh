@@ -21,7 +21,7 @@ PG_CONFIG="${PG_CONFIG:-pg_config}"
 BINDIR="$("$PG_CONFIG" --bindir)"
 PGXS="$("$PG_CONFIG" --pgxs)"
 PG_REGRESS="$(dirname "$PGXS")/../test/regress/pg_regress"
-TESTS=(setup api options types dml tracking partition toast big)
+TESTS=(setup api options types dml tracking partition toast big authz upgrade)
 
 . "$HERE/cluster.sh"
 
@@ -35,13 +35,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The checkout may sit where the postgres user cannot read (a home folder with
+# mode 700): pg_regress and the servers read a copy in the work directory.
+mkdir -p "$WORK/input"
+cp -r "$HERE/sql" "$HERE/expected" "$HERE/logical.conf" "$WORK/input/"
+if [ "$(id -u)" -eq 0 ]; then
+	chown -R postgres: "$WORK/input"
+fi
+
 status=0
 (
 	cd "$WORK"
 	pge_as_pg "$PG_REGRESS" \
 		--temp-instance="$WORK/tmp_check" \
-		--temp-config="$HERE/logical.conf" \
-		--inputdir="$HERE" \
+		--temp-config="$WORK/input/logical.conf" \
+		--inputdir="$WORK/input" \
 		--outputdir="$WORK" \
 		--bindir="$BINDIR" \
 		--encoding=UTF8 \

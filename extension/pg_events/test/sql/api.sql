@@ -24,6 +24,9 @@ SELECT pge_try($$SELECT pg_events.track('pg_events.tracked_tables')$$);
 SELECT pge_try($$SELECT pg_events.track('api_unlogged')$$);
 SELECT pge_try($$SELECT pg_events.track('api_temp')$$);
 SELECT pge_try($$SELECT pg_events.track('no_such_table')$$);
+-- an OID that names no relation (1.0 tracked it)
+SELECT pge_try($$SELECT pg_events.track(99999::regclass)$$);
+SELECT count(*) FROM pg_events.tracked_tables WHERE relid = 99999;
 
 -- track, list, track again with full identity, untrack
 SELECT pg_events.track('api_t');

@@ -23,13 +23,14 @@ SELECT nspname FROM pg_namespace WHERE nspname = 'pg_events';
 
 --
 -- pge_mask(doc): replace the parts of a document that differ between runs
--- (LSNs, xid, commit time) with fixed tokens; everything else, including
+-- (LSNs, relation OIDs, xid, commit time) with fixed tokens; everything else, including
 -- key order and escaping, is shown byte for byte.
 --
 CREATE FUNCTION pge_mask(doc text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT regexp_replace(regexp_replace(regexp_replace(doc,
+	SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(doc,
 		'"(lsn|end_lsn)":"[0-9A-F]+/[0-9A-F]+"', '"\1":"L"', 'g'),
+		'"relid":[0-9]+', '"relid":R', 'g'),
 		'"xid":[0-9]+', '"xid":X', 'g'),
 		'"commit_time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"',
 		'"commit_time":"T"', 'g')
