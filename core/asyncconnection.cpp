@@ -115,22 +115,46 @@ void AsyncConnection::fail(const QString &message)
     queued.swap(m_queue);
     std::optional<Pending> current;
     current.swap(m_current);
+    PipelineReply partial = std::move(m_pipelineReply);
+    m_pipelineReply = PipelineReply();
     close();
-    if (current) {
+    auto failOne = [&e](Pending &p, AsyncReply *results, PipelineReply *pipelined) {
+        if (p.internal)
+            return;
+        if (p.isPipeline) {
+            PipelineReply reply = pipelined ? std::move(*pipelined) : PipelineReply();
+            reply.error = e;
+            p.pipelineDone(reply);
+            return;
+        }
         AsyncReply reply;
-        reply.results = std::move(m_reply.results);
-        reply.error = e;
-        current->done(reply);
-    }
-    for (Pending &p : queued) {
-        AsyncReply reply;
+        if (results)
+            reply.results = std::move(results->results);
         reply.error = e;
         p.done(reply);
-    }
+    };
+    if (current)
+        failOne(*current, &m_reply, &partial);
+    for (Pending &p : queued)
+        failOne(p, nullptr, nullptr);
     if (wasConnecting)
         Q_EMIT connectionFailed(e);
     else
         Q_EMIT disconnected(e);
+}
+
+quint64 AsyncConnection::pipeline(std::vector<PipelineStatement> statements, PipelineCallback done)
+{
+    Pending p;
+    p.id = m_nextId++;
+    p.isPipeline = true;
+    p.statements = std::move(statements);
+    p.pipelineDone = std::move(done);
+    const quint64 id = p.id;
+    m_queue.push_back(std::move(p));
+    if (m_state == State::Ready)
+        sendNext();
+    return id;
 }
 
 quint64 AsyncConnection::query(const QString &sql, const QStringList &params, Callback done, bool useParams)
@@ -156,6 +180,44 @@ void AsyncConnection::sendNext()
     m_queue.pop_front();
     m_reply = AsyncReply();
     m_cancelRequested = false;
+    if (m_current->isPipeline) {
+        m_timer.start();
+        setState(State::Busy);
+        m_pipelineReply = PipelineReply();
+        m_pipelineReply.statements.resize(m_current->statements.size());
+        m_pipelineIndex = 0;
+        m_syncsPending = 0;
+        bool ok = PQenterPipelineMode(m_conn.get()) == 1;
+        for (size_t i = 0; ok && i < m_current->statements.size(); ++i) {
+            const PipelineStatement &st = m_current->statements[i];
+            const QByteArray sql = st.sql.toUtf8();
+            std::vector<QByteArray> storage;
+            std::vector<const char *> values;
+            storage.reserve(size_t(st.params.size()));
+            for (const QString &param : st.params) {
+                storage.push_back(param.toUtf8());
+                values.push_back(param.isNull() ? nullptr : storage.back().constData());
+            }
+            ok = PQsendQueryParams(m_conn.get(), sql.constData(), int(values.size()), nullptr, values.data(), nullptr,
+                                   nullptr, 0) == 1;
+            const bool last = i + 1 == m_current->statements.size();
+            if (ok && (st.sync || last)) {
+                ok = PQpipelineSync(m_conn.get()) == 1;
+                ++m_syncsPending;
+            }
+        }
+        if (m_current->statements.empty()) {
+            PQexitPipelineMode(m_conn.get());
+            finishPipeline();
+            return;
+        }
+        if (!ok) {
+            fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
+            return;
+        }
+        onWritable();
+        return;
+    }
     const QByteArray text = m_current->sql.toUtf8();
     int sent;
     if (m_current->useParams) {
@@ -212,6 +274,10 @@ void AsyncConnection::onReadable()
     }
     if (!m_current)
         return;
+    if (m_current->isPipeline) {
+        readPipeline();
+        return;
+    }
     while (!PQisBusy(m_conn.get())) {
         PGresult *raw = PQgetResult(m_conn.get());
         if (!raw) {
@@ -237,6 +303,60 @@ void AsyncConnection::onReadable()
     }
 }
 
+void AsyncConnection::readPipeline()
+{
+    // Results arrive per statement, each closed by a null result; a sync point by a
+    // PGRES_PIPELINE_SYNC result. PQgetResult would block while busy: ask first.
+    while (m_conn && !PQisBusy(m_conn.get())) {
+        PGresult *raw = PQgetResult(m_conn.get());
+        if (!raw) {
+            ++m_pipelineIndex; // the statement's results are complete
+            continue;
+        }
+        const ExecStatusType st = PQresultStatus(raw);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(raw);
+            if (--m_syncsPending == 0) {
+                PQexitPipelineMode(m_conn.get());
+                finishPipeline();
+                return;
+            }
+            continue;
+        }
+        if (m_pipelineIndex >= m_pipelineReply.statements.size()) {
+            PQclear(raw); // cannot happen: more results than statements
+            continue;
+        }
+        PipelineReply::Statement &out = m_pipelineReply.statements[m_pipelineIndex];
+        if (st == PGRES_PIPELINE_ABORTED) {
+            out.aborted = true;
+            PQclear(raw);
+        } else if (st == PGRES_FATAL_ERROR) {
+            if (!out.error)
+                out.error = PgResult::toError(raw);
+            PQclear(raw);
+        } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            out.error = Error::validation(u"COPY is not supported in a pipeline"_qs);
+            PQclear(raw);
+        } else {
+            out.result.emplace(raw);
+        }
+    }
+}
+
+void AsyncConnection::finishPipeline()
+{
+    m_pipelineReply.elapsedMs = m_timer.elapsed();
+    Pending done = std::move(*m_current);
+    m_current.reset();
+    if (m_state == State::Busy)
+        setState(State::Ready);
+    PipelineReply reply = std::move(m_pipelineReply);
+    m_pipelineReply = PipelineReply();
+    done.pipelineDone(reply);
+    sendNext();
+}
+
 void AsyncConnection::finishCurrent()
 {
     if (!m_current)
@@ -248,7 +368,18 @@ void AsyncConnection::finishCurrent()
         setState(State::Ready);
     AsyncReply reply = std::move(m_reply);
     m_reply = AsyncReply();
-    done.done(reply);
+    // A failed statement between BEGIN and COMMIT of one query string leaves the session
+    // in an aborted transaction, and every later query on it would fail: end it first.
+    if (m_rollbackLeftovers && m_conn && PQtransactionStatus(m_conn.get()) != PQTRANS_IDLE) {
+        Pending rollback;
+        rollback.id = m_nextId++;
+        rollback.sql = u"ROLLBACK"_qs;
+        rollback.internal = true;
+        rollback.done = [](AsyncReply &) {};
+        m_queue.push_front(std::move(rollback));
+    }
+    if (!done.internal)
+        done.done(reply);
     sendNext();
 }
 

@@ -29,6 +29,31 @@ struct AsyncReply
     bool cancelled = false;
 };
 
+// One statement of a pipeline: extended protocol, parameters as text.
+struct PipelineStatement
+{
+    QString sql;
+    QStringList params;
+    // Ends an implicit transaction here: a failure before it aborts only the statements
+    // of its own segment, and settings made with set_config(..., true) end with it.
+    bool sync = false;
+};
+
+// What each statement of a pipeline gave: a result, an error, or nothing because an
+// earlier statement of its segment failed (aborted).
+struct PipelineReply
+{
+    struct Statement
+    {
+        std::optional<PgResult> result;
+        std::optional<Error> error;
+        bool aborted = false;
+    };
+    std::vector<Statement> statements;
+    std::optional<Error> error; // the connection failed: no statement is known to have run
+    qint64 elapsedMs = 0;
+};
+
 // A non-blocking libpq connection driven by QSocketNotifier, for the studio and the
 // realtime server: nothing here ever waits on the socket, so a UI thread stays live.
 class AsyncConnection : public QObject
@@ -38,6 +63,7 @@ public:
     enum class State { Disconnected, Connecting, Ready, Busy };
     Q_ENUM(State)
     using Callback = std::function<void(AsyncReply &)>;
+    using PipelineCallback = std::function<void(PipelineReply &)>;
 
     explicit AsyncConnection(QObject *parent = nullptr);
     ~AsyncConnection() override;
@@ -50,8 +76,20 @@ public:
     // statements may be sent at once. The callback runs on this object's thread.
     quint64 query(const QString &sql, Callback done) { return query(sql, {}, std::move(done), false); }
     quint64 query(const QString &sql, const QStringList &params, Callback done, bool useParams = true);
+    // Sends every statement at once (libpq pipeline mode, one round trip); a segment ends
+    // at each statement marked sync, and after the last one. Each segment is its own
+    // implicit transaction: nothing is left open or aborted afterwards.
+    quint64 pipeline(std::vector<PipelineStatement> statements, PipelineCallback done);
     // Asks the server to cancel the running query; its callback reports cancelled=true.
     void cancel();
+    // For connections that must never carry a transaction from one query to the next
+    // (the realtime server's checks): a query that leaves one open or aborted - a
+    // multi-statement string that failed between BEGIN and COMMIT - is followed by a
+    // ROLLBACK before anything else is sent. Off by default: the SQL editor keeps the
+    // transactions its user opens.
+    void setRollbackLeftovers(bool on) { m_rollbackLeftovers = on; }
+    // Idle or merely busy: queries sent now are answered.
+    bool isUsable() const { return m_state == State::Ready || m_state == State::Busy; }
     int pendingQueries() const { return int(m_queue.size()) + (m_current ? 1 : 0); }
 
 Q_SIGNALS:
@@ -68,6 +106,11 @@ private:
         QStringList params;
         bool useParams = false;
         Callback done;
+        // A pipeline instead of one query.
+        std::vector<PipelineStatement> statements;
+        PipelineCallback pipelineDone;
+        bool isPipeline = false;
+        bool internal = false; // our own ROLLBACK
     };
 
     void setState(State s);
@@ -77,6 +120,8 @@ private:
     void onWritable();
     void sendNext();
     void finishCurrent();
+    void readPipeline();
+    void finishPipeline();
     void fail(const QString &message);
 
     struct Deleter { void operator()(PGconn *c) const; };
@@ -91,6 +136,11 @@ private:
     QElapsedTimer m_timer;
     quint64 m_nextId = 1;
     bool m_cancelRequested = false;
+    bool m_rollbackLeftovers = false;
+    // Pipeline progress: the statement whose results arrive next, syncs still expected.
+    PipelineReply m_pipelineReply;
+    size_t m_pipelineIndex = 0;
+    int m_syncsPending = 0;
 };
 
 } // namespace Core

@@ -53,16 +53,32 @@ Result<JwtVerifier::Claims> JwtVerifier::verify(const QString &token, qint64 now
     if (raw.count('.') != 2)
         return unauthorized(u"malformed token: expected 3 parts separated by dots"_qs);
 
-    // The header's "alg" must be exactly "HS256" (JWA names are case-sensitive; libjwt
-    // would take "hs256" too).
+    // The header's "alg" must be exactly one of the HMAC names (JWA names are
+    // case-sensitive; libjwt would take "hs256" too). PostgREST's JOSE library refuses a
+    // key shorter than the hash, so does this.
+    jwt_alg_t expected = JWT_ALG_HS256;
     {
         const QByteArray header = QByteArray::fromBase64(raw.left(raw.indexOf('.')),
                                                          QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
         const QJsonDocument h = QJsonDocument::fromJson(header);
         if (!h.isObject())
             return unauthorized(u"malformed token: the header is not base64url-encoded JSON"_qs);
-        if (h.object().value(u"alg"_qs).toString() != u"HS256"_qs)
-            return unauthorized(u"invalid token: algorithm must be HS256"_qs);
+        const QString alg = h.object().value(u"alg"_qs).toString();
+        int minimumKey = 0;
+        if (alg == u"HS256"_qs) {
+            expected = JWT_ALG_HS256;
+            minimumKey = 32;
+        } else if (alg == u"HS384"_qs) {
+            expected = JWT_ALG_HS384;
+            minimumKey = 48;
+        } else if (alg == u"HS512"_qs) {
+            expected = JWT_ALG_HS512;
+            minimumKey = 64;
+        } else {
+            return unauthorized(u"invalid token: algorithm must be HS256, HS384 or HS512"_qs);
+        }
+        if (m_config.secret.size() < minimumKey)
+            return unauthorized(u"invalid token: bad signature (%1 needs a secret of at least %2 bytes)"_qs.arg(alg).arg(minimumKey));
     }
     // Always pass the key: with no key libjwt would accept alg "none".
     jwt_t *rawJwt = nullptr;
@@ -71,9 +87,8 @@ Result<JwtVerifier::Claims> JwtVerifier::verify(const QString &token, qint64 now
     std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(rawJwt, &jwt_free);
     if (rc != 0 || !jwt)
         return unauthorized(u"invalid token: bad encoding or signature"_qs);
-    // HS384/HS512 tokens verify with the same secret: the algorithm is fixed to HS256.
-    if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256)
-        return unauthorized(u"invalid token: algorithm must be HS256"_qs);
+    if (jwt_get_alg(jwt.get()) != expected)
+        return unauthorized(u"invalid token: algorithm mismatch"_qs);
 
     char *json = jwt_get_grants_json(jwt.get(), nullptr);
     if (!json)
@@ -128,16 +143,38 @@ Result<JwtVerifier::Claims> JwtVerifier::verify(const QString &token, qint64 now
         }
         cursor = cursor.toObject().value(part);
     }
-    if (cursor.isString() && !cursor.toString().isEmpty()) {
-        out.role = cursor.toString();
-    } else if (cursor.isUndefined() || cursor.isNull()) {
+    // PostgREST takes whatever JSON value sits there as the role's name ("true", "5",
+    // "null", ""); only a path that leads nowhere means the anonymous role. Whether such
+    // a role exists is PostgreSQL's to say, and the caller asks it.
+    if (cursor.isUndefined()) {
         if (m_config.anonymousRole.isEmpty())
             return unauthorized(u"token has no role claim and no anonymous role is configured"_qs);
         out.role = m_config.anonymousRole;
+    } else if (cursor.isString()) {
+        out.role = cursor.toString();
+    } else if (cursor.isNull()) {
+        out.role = u"null"_qs;
+    } else if (cursor.isBool()) {
+        out.role = cursor.toBool() ? u"true"_qs : u"false"_qs;
+    } else if (cursor.isDouble()) {
+        const double d = cursor.toDouble();
+        out.role = d == double(cursor.toInteger()) ? QString::number(cursor.toInteger()) : QString::number(d, 'g', 17);
     } else {
-        return unauthorized(u"JWT role claim must be a non-empty string"_qs);
+        out.role = QString::fromUtf8(cursor.isObject() ? QJsonDocument(cursor.toObject()).toJson(QJsonDocument::Compact)
+                                                       : QJsonDocument(cursor.toArray()).toJson(QJsonDocument::Compact));
     }
+    out.claims.insert(u"role"_qs, out.role);
     return out;
+}
+
+std::optional<JwtVerifier::Claims> JwtVerifier::anonymous() const
+{
+    if (m_config.anonymousRole.isEmpty())
+        return std::nullopt;
+    Claims c;
+    c.role = m_config.anonymousRole;
+    c.claims.insert(u"role"_qs, c.role);
+    return c;
 }
 
 } // namespace Core

@@ -24,6 +24,7 @@ struct PgEvent
     QString commitTime;       // RFC 3339, UTC, microseconds, as the plugin wrote it
     QString schema;
     QString table;
+    quint32 relid = 0;        // the table's OID (0 from servers older than pg_events 1.1)
     QStringList primaryKey;
     QJsonObject newTuple;     // insert/update
     QJsonObject oldTuple;     // update/delete, per replica identity (empty when absent)
@@ -43,11 +44,19 @@ struct PgEvent
 
 // The only decoder of the pg_events wire format. Strict: a document that does not have
 // the documented shape is an error, never a half-filled event.
+//
+// Embedded JSON (json/jsonb columns, message payloads) may hold numbers Qt cannot
+// represent: beyond a double's range (1e400) or integers beyond 64 bits. They are
+// kept exactly, as strings holding their JSON text, instead of failing the document
+// or rounding the value.
 class PgEventDecoder
 {
 public:
     static constexpr int SupportedVersion = 1;
     static Result<PgEvent> decode(QByteArrayView document);
+    // The document with every number Qt would reject or round turned into a string of
+    // its text; the input itself when there is none. Exposed for tests.
+    static QByteArray preserveBigNumbers(QByteArrayView document, bool *changed = nullptr);
 };
 
 } // namespace Core

@@ -4,6 +4,10 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
 namespace Core {
 
 QString PgEvent::opName(Op op)
@@ -27,10 +31,99 @@ static Error bad(const QString &why)
     return e;
 }
 
+// Would Qt keep this number token as the value it spells? Integers must fit 64 bits;
+// other numbers must be finite doubles that do not underflow to zero.
+static bool qtKeeps(const char *begin, const char *end)
+{
+    bool integer = true;
+    for (const char *p = begin; p < end; ++p)
+        if (*p == '.' || *p == 'e' || *p == 'E')
+            integer = false;
+    const std::string text(begin, end);
+    errno = 0;
+    if (integer) {
+        char *stop = nullptr;
+        (void)std::strtoll(text.c_str(), &stop, 10);
+        return errno != ERANGE;
+    }
+    char *stop = nullptr;
+    const double d = std::strtod(text.c_str(), &stop);
+    if (std::isinf(d))
+        return false;
+    if (d == 0) {
+        // "0.0e-5" is a zero; "1e-400" underflowed to one.
+        for (const char *p = begin; p < end && *p != 'e' && *p != 'E'; ++p)
+            if (*p >= '1' && *p <= '9')
+                return false;
+    }
+    return true;
+}
+
+QByteArray PgEventDecoder::preserveBigNumbers(QByteArrayView document, bool *changed)
+{
+    if (changed)
+        *changed = false;
+    QByteArray out;
+    qsizetype copied = 0;
+    const char *data = document.data();
+    const qsizetype n = document.size();
+    qsizetype i = 0;
+    while (i < n) {
+        const char c = data[i];
+        if (c == '"') {
+            // Skip the string, escapes included.
+            for (++i; i < n && data[i] != '"'; ++i)
+                if (data[i] == '\\')
+                    ++i;
+            ++i;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            ++i;
+            continue;
+        }
+        const qsizetype start = i;
+        ++i;
+        while (i < n && ((data[i] >= '0' && data[i] <= '9') || data[i] == '.' || data[i] == 'e' || data[i] == 'E'
+                         || data[i] == '+' || data[i] == '-'))
+            ++i;
+        if (qtKeeps(data + start, data + i))
+            continue;
+        if (out.isEmpty())
+            out.reserve(n + 16);
+        out.append(data + copied, start - copied);
+        out.append('"');
+        out.append(data + start, i - start);
+        out.append('"');
+        copied = i;
+    }
+    if (copied == 0)
+        return document.toByteArray();
+    out.append(data + copied, n - copied);
+    if (changed)
+        *changed = true;
+    return out;
+}
+
+// A digit run this long may be an integer beyond 64 bits, which Qt silently rounds.
+static bool mayHoldBigInteger(QByteArrayView document)
+{
+    int run = 0;
+    for (const char c : document) {
+        run = (c >= '0' && c <= '9') ? run + 1 : 0;
+        if (run >= 19)
+            return true;
+    }
+    return false;
+}
+
 Result<PgEvent> PgEventDecoder::decode(QByteArrayView document)
 {
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(document.toByteArray(), &parseError);
+    QJsonDocument doc = mayHoldBigInteger(document) ? QJsonDocument::fromJson(preserveBigNumbers(document), &parseError)
+                                                    : QJsonDocument::fromJson(document.toByteArray(), &parseError);
+    if (parseError.error == QJsonParseError::IllegalNumber)
+        doc = QJsonDocument::fromJson(preserveBigNumbers(document), &parseError);
     if (parseError.error != QJsonParseError::NoError)
         return bad(parseError.errorString() + u" at offset "_qs + QString::number(parseError.offset));
     if (!doc.isObject())
@@ -97,6 +190,12 @@ Result<PgEvent> PgEventDecoder::decode(QByteArrayView document)
     e.table = o.value(u"table"_qs).toString();
     if (e.schema.isEmpty() || e.table.isEmpty())
         return bad(u"change without schema or table"_qs);
+    if (o.contains(u"relid"_qs)) {
+        const QJsonValue relid = o.value(u"relid"_qs);
+        if (!relid.isDouble() || relid.toInteger(-1) <= 0 || relid.toInteger() > 0xFFFFFFFFLL)
+            return bad(u"invalid \"relid\""_qs);
+        e.relid = quint32(relid.toInteger());
+    }
     if (e.op == PgEvent::Op::Truncate) {
         e.cascade = o.value(u"cascade"_qs).toBool();
         e.restartIdentity = o.value(u"restart_identity"_qs).toBool();

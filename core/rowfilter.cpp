@@ -105,10 +105,49 @@ static Result<QStringList> parseList(const QString &text)
     return out;
 }
 
+static double parseNumber(const QString &s, bool *ok)
+{
+    if (s == u"NaN"_qs) {
+        *ok = true;
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    if (s == u"Infinity"_qs) {
+        *ok = true;
+        return std::numeric_limits<double>::infinity();
+    }
+    if (s == u"-Infinity"_qs) {
+        *ok = true;
+        return -std::numeric_limits<double>::infinity();
+    }
+    return s.toDouble(ok);
+}
+
+static QRegularExpression likePattern(const QString &pattern, bool caseInsensitive)
+{
+    QString re = u"\\A"_qs;
+    for (const QChar c : pattern) {
+        if (c == u'*' || c == u'%')
+            re += u".*"_qs;
+        else if (c == u'_')
+            re += u'.';
+        else
+            re += QRegularExpression::escape(QString(c));
+    }
+    re += u"\\z"_qs;
+    QRegularExpression::PatternOptions options = QRegularExpression::DotMatchesEverythingOption;
+    if (caseInsensitive)
+        options |= QRegularExpression::CaseInsensitiveOption;
+    QRegularExpression rx(re, options);
+    rx.optimize();
+    return rx;
+}
+
 Result<RowFilter> RowFilter::parse(const QString &filter, const QHash<QString, TypeCategory> &columns)
 {
-    static const QStringList ops = {u"eq"_qs, u"neq"_qs, u"lt"_qs, u"lte"_qs, u"gt"_qs, u"gte"_qs,
-                                    u"in"_qs, u"is"_qs, u"like"_qs, u"ilike"_qs};
+    static const QHash<QString, Op> ops = {{u"eq"_qs, Op::Eq}, {u"neq"_qs, Op::Neq}, {u"lt"_qs, Op::Lt},
+                                           {u"lte"_qs, Op::Lte}, {u"gt"_qs, Op::Gt}, {u"gte"_qs, Op::Gte},
+                                           {u"in"_qs, Op::In}, {u"is"_qs, Op::Is}, {u"like"_qs, Op::Like},
+                                           {u"ilike"_qs, Op::ILike}};
     RowFilter f;
     if (filter.trimmed().isEmpty())
         return f;
@@ -127,160 +166,183 @@ Result<RowFilter> RowFilter::parse(const QString &filter, const QHash<QString, T
             rest = rest.mid(4);
         }
         const qsizetype dot = rest.indexOf(u'.');
-        c.op = dot < 0 ? rest : rest.left(dot);
-        if (!ops.contains(c.op))
-            return invalid(u"unknown operator \"%1\" for column \"%2\""_qs.arg(c.op, c.column));
+        const QString opName = dot < 0 ? rest : rest.left(dot);
+        const auto op = ops.constFind(opName);
+        if (op == ops.constEnd())
+            return invalid(u"unknown operator \"%1\" for column \"%2\""_qs.arg(opName, c.column));
+        c.op = *op;
         if (dot < 0)
-            return invalid(u"operator %1 on \"%2\" needs a value (%1.value)"_qs.arg(c.op, c.column));
+            return invalid(u"operator %1 on \"%2\" needs a value (%1.value)"_qs.arg(opName, c.column));
         const QString value = rest.mid(dot + 1);
-        if (c.op == u"in"_qs) {
+        if (c.op == Op::In) {
             auto list = parseList(value);
             if (!list)
                 return list.error();
             c.values = *list;
-        } else if (c.op == u"is"_qs) {
+        } else if (c.op == Op::Is) {
             const QString v = value.toLower();
-            if (v != u"null"_qs && v != u"true"_qs && v != u"false"_qs && v != u"unknown"_qs)
+            if (v == u"null"_qs || v == u"unknown"_qs)
+                c.is = Condition::Is::Null;
+            else if (v == u"true"_qs)
+                c.is = Condition::Is::True;
+            else if (v == u"false"_qs)
+                c.is = Condition::Is::False;
+            else
                 return invalid(u"is takes null, true, false or unknown, not \"%1\""_qs.arg(value));
             c.values = {v};
         } else {
             c.values = {value};
         }
-        // Values must make sense for the column's type, now rather than at every row.
-        if (c.op != u"is"_qs && c.op != u"like"_qs && c.op != u"ilike"_qs) {
-            for (const QString &v : c.values) {
+        if (c.op == Op::Like || c.op == Op::ILike) {
+            if (c.type != TypeCategory::Text && c.type != TypeCategory::Other && c.type != TypeCategory::Uuid)
+                return invalid(u"%1 works on text columns; \"%2\" is not one"_qs.arg(opName, c.column));
+            c.pattern = likePattern(value, c.op == Op::ILike);
+        } else if (c.op != Op::Is) {
+            // Values are converted to the column's type now, not at every row.
+            for (const QString &v : std::as_const(c.values)) {
+                Condition::Value cv;
                 bool ok = true;
                 switch (c.type) {
-                case TypeCategory::Integer: v.toLongLong(&ok); break;
+                case TypeCategory::Integer: cv.integer = v.toLongLong(&ok); break;
                 case TypeCategory::Float:
-                case TypeCategory::Numeric: {
-                    v.toDouble(&ok);
-                    ok = ok || v == u"NaN"_qs || v == u"Infinity"_qs || v == u"-Infinity"_qs;
+                case TypeCategory::Numeric: cv.number = parseNumber(v, &ok); break;
+                case TypeCategory::Boolean: {
+                    const QString b = v.toLower();
+                    ok = b == u"true"_qs || b == u"false"_qs || b == u"t"_qs || b == u"f"_qs;
+                    cv.boolean = b == u"true"_qs || b == u"t"_qs;
                     break;
                 }
-                case TypeCategory::Boolean: ok = QStringList{u"true"_qs, u"false"_qs, u"t"_qs, u"f"_qs}.contains(v.toLower()); break;
                 case TypeCategory::Timestamp:
                 case TypeCategory::TimestampTz:
                 case TypeCategory::Date:
-                case TypeCategory::Time: ok = parseTime(v, c.type).has_value(); break;
-                default: break;
+                case TypeCategory::Time:
+                    cv.time = parseTime(v, c.type);
+                    ok = cv.time.has_value();
+                    break;
+                case TypeCategory::Uuid: cv.text = v.toLower(); break;
+                default: cv.text = v; break;
                 }
                 if (!ok)
                     return invalid(u"\"%1\" is not a valid value for column \"%2\""_qs.arg(v, c.column));
+                c.compiled << cv;
             }
         }
-        if ((c.op == u"like"_qs || c.op == u"ilike"_qs) && c.type != TypeCategory::Text && c.type != TypeCategory::Other
-            && c.type != TypeCategory::Uuid)
-            return invalid(u"%1 works on text columns; \"%2\" is not one"_qs.arg(c.op, c.column));
         f.m_conditions << c;
     }
     return f;
 }
 
+QStringList RowFilter::columns() const
+{
+    QStringList out;
+    for (const Condition &c : m_conditions)
+        if (!out.contains(c.column))
+            out << c.column;
+    return out;
+}
+
 // <0, 0, >0, or nullopt when the two cannot be compared (null, unparsable).
-static std::optional<int> compare(const QJsonValue &cell, const QString &value, TypeCategory type)
+static std::optional<int> compare(const QJsonValue &cell, const RowFilter::Condition::Value &value, TypeCategory type)
 {
     if (cell.isNull() || cell.isUndefined())
         return std::nullopt;
     auto three = [](auto a, auto b) { return a < b ? -1 : (b < a ? 1 : 0); };
     switch (type) {
     case TypeCategory::Integer: {
-        const qint64 a = cell.isDouble() ? cell.toInteger() : cell.toString().toLongLong();
-        return three(a, value.toLongLong());
+        // A number beyond 64 bits arrives as its text: compare it as a number.
+        if (cell.isString()) {
+            bool ok = false;
+            const qint64 a = cell.toString().toLongLong(&ok);
+            if (ok)
+                return three(a, value.integer);
+            return three(cell.toString().toDouble(), double(value.integer));
+        }
+        return three(cell.toInteger(), value.integer);
     }
     case TypeCategory::Float:
     case TypeCategory::Numeric: {
-        auto num = [](const QString &s) {
-            if (s == u"NaN"_qs)
-                return std::numeric_limits<double>::quiet_NaN();
-            if (s == u"Infinity"_qs)
-                return std::numeric_limits<double>::infinity();
-            if (s == u"-Infinity"_qs)
-                return -std::numeric_limits<double>::infinity();
-            return s.toDouble();
-        };
-        const double a = cell.isDouble() ? cell.toDouble() : num(cell.toString());
-        const double b = num(value);
+        bool ok = true;
+        const double a = cell.isDouble() ? cell.toDouble() : parseNumber(cell.toString(), &ok);
+        if (!ok)
+            return std::nullopt;
+        const double b = value.number;
         if (std::isnan(a) || std::isnan(b)) // PostgreSQL: NaN equals NaN and sorts above everything
             return std::isnan(a) && std::isnan(b) ? 0 : (std::isnan(a) ? 1 : -1);
         return three(a, b);
     }
     case TypeCategory::Boolean: {
         const bool a = cell.isBool() ? cell.toBool() : (cell.toString() == u"t"_qs || cell.toString() == u"true"_qs);
-        const QString v = value.toLower();
-        return three(int(a), int(v == u"true"_qs || v == u"t"_qs));
+        return three(int(a), int(value.boolean));
     }
     case TypeCategory::Timestamp:
     case TypeCategory::TimestampTz:
     case TypeCategory::Date:
     case TypeCategory::Time: {
         const auto a = RowFilter::parseTime(cell.toString(), type);
-        const auto b = RowFilter::parseTime(value, type);
-        if (!a || !b)
+        if (!a || !value.time)
             return std::nullopt;
-        return three(*a, *b);
+        return three(*a, *value.time);
     }
     case TypeCategory::Uuid:
-        return three(cell.toString().toLower(), value.toLower());
+        return three(cell.toString().toLower(), value.text);
     default: {
         const QString a = cell.isString() ? cell.toString()
                           : cell.isDouble() ? QString::number(cell.toDouble(), 'g', 17)
                           : cell.isBool()   ? (cell.toBool() ? u"true"_qs : u"false"_qs)
                                             : QString();
-        return three(a, value);
+        return three(a, value.text);
     }
     }
 }
 
-static bool like(const QString &text, const QString &pattern, bool caseInsensitive)
+bool RowFilter::holds(const Condition &c, const QJsonValue &cell) const
 {
-    QString re = u"^"_qs;
-    for (const QChar c : pattern) {
-        if (c == u'*' || c == u'%')
-            re += u".*"_qs;
-        else if (c == u'_')
-            re += u'.';
-        else
-            re += QRegularExpression::escape(QString(c));
+    switch (c.op) {
+    case Op::Is:
+        if (c.is == Condition::Is::Null)
+            return cell.isNull();
+        return cell.isBool() && cell.toBool() == (c.is == Condition::Is::True);
+    case Op::In:
+        for (const Condition::Value &v : c.compiled)
+            if (compare(cell, v, c.type) == 0)
+                return true;
+        return false;
+    case Op::Like:
+    case Op::ILike:
+        return cell.isString() && c.pattern.match(cell.toString()).hasMatch();
+    default:
+        break;
     }
-    re += u'$';
-    QRegularExpression rx(re, caseInsensitive ? QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption
-                                              : QRegularExpression::DotMatchesEverythingOption);
-    return rx.match(text).hasMatch();
+    const auto cmp = compare(cell, c.compiled.first(), c.type);
+    if (!cmp)
+        return false;
+    switch (c.op) {
+    case Op::Eq: return *cmp == 0;
+    case Op::Neq: return *cmp != 0;
+    case Op::Lt: return *cmp < 0;
+    case Op::Lte: return *cmp <= 0;
+    case Op::Gt: return *cmp > 0;
+    case Op::Gte: return *cmp >= 0;
+    default: return false;
+    }
 }
 
-bool RowFilter::matches(const QJsonObject &row) const
+bool RowFilter::matches(const QJsonObject &row, Absent absent) const
 {
     for (const Condition &c : m_conditions) {
-        const QJsonValue cell = row.value(c.column);
-        bool result = false;
-        if (c.op == u"is"_qs) {
-            const QString &v = c.values.first();
-            if (v == u"null"_qs || v == u"unknown"_qs)
-                result = cell.isNull() || cell.isUndefined();
-            else
-                result = cell.isBool() && cell.toBool() == (v == u"true"_qs);
-        } else if (c.op == u"in"_qs) {
-            for (const QString &v : c.values)
-                if (compare(cell, v, c.type) == 0)
-                    result = true;
-        } else if (c.op == u"like"_qs || c.op == u"ilike"_qs) {
-            result = cell.isString() && like(cell.toString(), c.values.first(), c.op == u"ilike"_qs);
-        } else {
-            const auto cmp = compare(cell, c.values.first(), c.type);
-            if (cmp) {
-                if (c.op == u"eq"_qs) result = *cmp == 0;
-                else if (c.op == u"neq"_qs) result = *cmp != 0;
-                else if (c.op == u"lt"_qs) result = *cmp < 0;
-                else if (c.op == u"lte"_qs) result = *cmp <= 0;
-                else if (c.op == u"gt"_qs) result = *cmp > 0;
-                else if (c.op == u"gte"_qs) result = *cmp >= 0;
-            }
-            // SQL: a comparison with NULL is unknown, and NOT unknown is still unknown.
-            if (!cmp)
-                return false;
+        const auto it = row.constFind(c.column);
+        if (it == row.constEnd()) {
+            // Not judgeable: never a match by accident (is.null on a value we do not have).
+            if (absent == Absent::Ignore)
+                continue;
+            return false;
         }
-        if (result == c.negate)
+        const QJsonValue cell = *it;
+        // SQL: anything but IS compared with NULL is unknown, and NOT unknown is still
+        // unknown (NULL NOT IN (1,2) and NULL NOT LIKE 'x' are not true either).
+        if (c.op != Op::Is && cell.isNull())
+            return false;
+        if (holds(c, cell) == c.negate)
             return false;
     }
     return true;

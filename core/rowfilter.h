@@ -4,7 +4,10 @@
 
 #include <QHash>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QStringList>
+
+#include <optional>
 
 namespace Core {
 
@@ -20,20 +23,39 @@ enum class TypeCategory { Integer, Float, Numeric, Boolean, Text, Timestamp, Tim
 class RowFilter
 {
 public:
+    enum class Op { Eq, Neq, Lt, Lte, Gt, Gte, In, Is, Like, ILike };
+    // A condition compiled at parse time: the operator as an enum, values converted to
+    // the column's type once, like patterns as one regular expression.
     struct Condition
     {
         QString column;
-        QString op;
+        Op op = Op::Eq;
         bool negate = false;
-        QStringList values;
+        QStringList values;            // as written (in: the list items)
         TypeCategory type = TypeCategory::Text;
+        struct Value
+        {
+            qint64 integer = 0;
+            double number = 0;
+            std::optional<qint64> time;  // microseconds
+            bool boolean = false;
+            QString text;                // uuid: lower case
+        };
+        QList<Value> compiled;
+        QRegularExpression pattern;    // like/ilike
+        enum class Is { Null, True, False } is = Is::Null;
     };
+    // A column the row does not carry (an unchanged TOAST value, a column outside a
+    // delete's replica identity): Fail makes its condition false, Ignore skips it.
+    enum class Absent { Fail, Ignore };
 
     // `columns` maps every column of the table to its category; unknown columns are errors.
     static Result<RowFilter> parse(const QString &filter, const QHash<QString, TypeCategory> &columns);
-    bool matches(const QJsonObject &row) const;
+    bool matches(const QJsonObject &row, Absent absent = Absent::Fail) const;
     bool isEmpty() const { return m_conditions.isEmpty(); }
     const QList<Condition> &conditions() const { return m_conditions; }
+    // The columns the conditions read.
+    QStringList columns() const;
 
     static TypeCategory categoryForType(const QString &typeName);
     // Microseconds since the epoch (UTC for values with a zone) for PostgreSQL and
@@ -41,6 +63,7 @@ public:
     static std::optional<qint64> parseTime(const QString &text, TypeCategory type);
 
 private:
+    bool holds(const Condition &c, const QJsonValue &cell) const;
     QList<Condition> m_conditions;
 };
 

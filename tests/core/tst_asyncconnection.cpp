@@ -19,6 +19,8 @@ private Q_SLOTS:
     void cancel();
     void notifications();
     void connectFailure();
+    void pipelineSegments();
+    void rollbackLeftovers();
 };
 
 static void openOrFail(AsyncConnection &c, const QString &conninfo)
@@ -140,6 +142,66 @@ void TestAsyncConnection::connectFailure()
     QVERIFY(failed.count() == 1 || failed.wait(10000));
     QCOMPARE(c.state(), AsyncConnection::State::Disconnected);
     QVERIFY(replied); // queued work is failed, never left hanging
+}
+
+void TestAsyncConnection::pipelineSegments()
+{
+    // One round trip, three segments: the failure in the second aborts only the rest of
+    // that segment; set_config(..., true) lasts until its segment's sync.
+    AsyncConnection c;
+    openOrFail(c, TestCluster::instance().conninfo());
+    std::optional<PipelineReply> got;
+    c.pipeline({{u"SELECT set_config('app.x', $1, true)"_qs, {u"one"_qs}},
+                {u"SELECT current_setting('app.x')"_qs, {}, true},
+                {u"SELECT 1 / $1::int"_qs, {u"0"_qs}},
+                {u"SELECT 'never'"_qs, {}, true},
+                {u"SELECT current_setting('app.x', true)"_qs, {}}},
+               [&](PipelineReply &reply) { got = std::move(reply); });
+    QTRY_VERIFY_WITH_TIMEOUT(got.has_value(), 5000);
+    QVERIFY(!got->error);
+    QCOMPARE(got->statements.size(), size_t(5));
+    QCOMPARE(got->statements[1].result->value(0, 0), u"one"_qs);
+    QCOMPARE(got->statements[2].error->sqlState, u"22012"_qs);
+    QVERIFY(got->statements[3].aborted);
+    QVERIFY(!got->statements[3].result);
+    QVERIFY(got->statements[4].result.has_value());
+    QCOMPARE(got->statements[4].result->value(0, 0), QString()); // the setting ended with its segment
+    // The connection is idle and healthy afterwards; plain queries and empty pipelines work.
+    bool done = false;
+    c.query(u"SELECT 7"_qs, [&](AsyncReply &reply) {
+        QVERIFY(!reply.error);
+        QCOMPARE(reply.results[0].value(0, 0), u"7"_qs);
+        done = true;
+    });
+    bool empty = false;
+    c.pipeline({}, [&](PipelineReply &reply) { empty = reply.statements.empty() && !reply.error; });
+    QTRY_VERIFY_WITH_TIMEOUT(done && empty, 5000);
+}
+
+void TestAsyncConnection::rollbackLeftovers()
+{
+    // Defect 1 of the realtime issue: "BEGIN; ...; failing statement; COMMIT" as one
+    // query left the session in an aborted transaction and every later query failed.
+    for (const bool hygiene : {false, true}) {
+        AsyncConnection c;
+        c.setRollbackLeftovers(hygiene);
+        openOrFail(c, TestCluster::instance().conninfo());
+        bool first = false, second = false;
+        std::optional<Error> secondError;
+        c.query(u"BEGIN; SELECT 1 / 0; COMMIT"_qs, [&](AsyncReply &reply) {
+            QVERIFY(reply.error);
+            first = true;
+        });
+        c.query(u"SELECT 1"_qs, [&](AsyncReply &reply) {
+            secondError = reply.error;
+            second = true;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(first && second, 5000);
+        if (hygiene)
+            QVERIFY2(!secondError, qPrintable(secondError ? secondError->message : QString()));
+        else
+            QCOMPARE(secondError->sqlState, u"25P02"_qs); // what the authorizer suffered
+    }
 }
 
 QTEST_GUILESS_MAIN(TestAsyncConnection)

@@ -15,13 +15,14 @@ private Q_SLOTS:
     void invalid();
     void categories_data();
     void categories();
+    void absentColumns();
 };
 
 static const QHash<QString, TypeCategory> Columns = {
     {u"id"_qs, TypeCategory::Integer}, {u"title"_qs, TypeCategory::Text}, {u"done"_qs, TypeCategory::Boolean},
     {u"price"_qs, TypeCategory::Numeric}, {u"score"_qs, TypeCategory::Float}, {u"at"_qs, TypeCategory::TimestampTz},
     {u"day"_qs, TypeCategory::Date}, {u"owner"_qs, TypeCategory::Uuid}, {u"note"_qs, TypeCategory::Text},
-    {u"local"_qs, TypeCategory::Timestamp},
+    {u"local"_qs, TypeCategory::Timestamp}, {u"body"_qs, TypeCategory::Text}, {u"big"_qs, TypeCategory::Integer},
 };
 
 // One row as pg_events writes it: integers as numbers, numeric as a string, timestamps in
@@ -72,6 +73,12 @@ void TestRowFilter::matches_data()
     QTest::newRow("and: one fails") << u"id=eq.42&done=is.true"_qs << false;
     QTest::newRow("not eq") << u"id=not.eq.42"_qs << false;
     QTest::newRow("not in") << u"id=not.in.(1,2)"_qs << true;
+    QTest::newRow("null not in is unknown") << u"note=not.in.(a,b)"_qs << false;
+    QTest::newRow("null not like is unknown") << u"note=not.like.x*"_qs << false;
+    QTest::newRow("null in is unknown") << u"note=in.(a,b)"_qs << false;
+    // Columns the row does not carry (unchanged TOAST): never a match by accident.
+    QTest::newRow("absent is null") << u"body=is.null"_qs << false;
+    QTest::newRow("absent not eq") << u"body=not.eq.x"_qs << false;
 }
 
 void TestRowFilter::matches()
@@ -128,6 +135,23 @@ void TestRowFilter::categories()
     QFETCH(QString, type);
     QFETCH(int, category);
     QCOMPARE(int(RowFilter::categoryForType(type)), category);
+}
+
+void TestRowFilter::absentColumns()
+{
+    // A delete carries only its replica identity: Ignore judges the columns it has and
+    // skips the others; Fail (the default, for unchanged TOAST values) never matches.
+    auto f = RowFilter::parse(u"id=eq.42&title=eq.x"_qs, Columns);
+    QVERIFY(f.ok());
+    const QJsonObject key{{u"id"_qs, 42}};
+    QVERIFY(f->matches(key, RowFilter::Absent::Ignore));
+    QVERIFY(!f->matches(key, RowFilter::Absent::Fail));
+    QVERIFY(!f->matches(QJsonObject{{u"id"_qs, 41}}, RowFilter::Absent::Ignore));
+    QCOMPARE(f->columns(), (QStringList{u"id"_qs, u"title"_qs}));
+    // An integer beyond 64 bits arrives as its text (the decoder keeps it exactly).
+    auto big = RowFilter::parse(u"big=gt.5"_qs, Columns);
+    QVERIFY(big->matches(QJsonObject{{u"big"_qs, u"123456789012345678901234567890"_qs}}));
+    QVERIFY(!big->matches(QJsonObject{{u"big"_qs, u"-123456789012345678901234567890"_qs}}));
 }
 
 QTEST_APPLESS_MAIN(TestRowFilter)
