@@ -1,12 +1,11 @@
 #pragma once
 
 #include "asyncconnection.h"
-#include "rowfilter.h"
+#include "checker.h"
+#include "identity.h"
+#include "tableinfo.h"
 
-#include <QHash>
-#include <QJsonObject>
 #include <QObject>
-#include <QSet>
 
 #include <functional>
 #include <memory>
@@ -14,68 +13,73 @@
 
 namespace Realtime {
 
-// What a subscriber needs to know about a table, read once from the catalog.
-struct TableInfo
-{
-    QString name;                                  // schema.table
-    QHash<QString, Core::TypeCategory> columns;
-    QHash<QString, QString> columnTypes;           // format_type()
-    QStringList primaryKey;
-    bool rowSecurity = false;                      // RLS enabled (owners may still bypass it)
-    bool tracked = false;
-};
-
-// Who a connection acts as. Subscribers with the same identity share RLS checks.
-struct Identity
-{
-    QString role;
-    QJsonObject claims;   // empty for the anonymous role
-    QString key() const;  // role + canonical claims
-};
-
-// Privilege and row-level-security checks against PostgreSQL, through a small pool of
-// non-blocking connections. RLS visibility is asked once per (transaction, table,
-// identity) for all rows at once — never one query per subscriber per row.
-class Authorizer : public QObject
+// Every question pg_events_ws asks PostgreSQL, asked the way PostgREST would: connected
+// as the same kind of role (an authenticator that may only switch to its granted roles),
+// the role switched with set_config('role', ...), request.jwt.claims set, the configured
+// pre-request function run, all inside one implicit transaction per question (pipeline
+// segments), so a failing question never poisons the connection for the next one.
+//
+// Answers are values: a verdict, a deterministic refusal (a policy error, an unknown
+// role), or "unavailable" when PostgreSQL could not answer - never a guess.
+class Authorizer : public QObject, public Checker
 {
     Q_OBJECT
 public:
-    Authorizer(QString conninfo, int poolSize, QObject *parent = nullptr);
+    struct Options
+    {
+        QString conninfo;
+        int poolSize = 2;          // the first connection serves live batches only
+        QString preRequest;        // schema.function, like PostgREST's db-pre-request
+        QString searchPath;        // set like PostgREST's db-schemas/db-extra-search-path ("" = leave)
+    };
+
+    Authorizer(Options options, QObject *parent = nullptr);
 
     void open();
     bool isReady() const;
+    // Why the database cannot serve checks although it is reachable (pg_events too old).
+    QString problem() const { return m_problem; }
 
-    using TableCallback = std::function<void(const Core::Result<TableInfo> &)>;
-    using AllowCallback = std::function<void(const Core::Result<bool> &)>;
-    using VisibleCallback = std::function<void(const QSet<QString> &visibleKeys, bool failed)>;
+    // How a question ended.
+    struct Outcome
+    {
+        enum class Kind { Ok, Refused, Unavailable };
+        Kind kind = Kind::Ok;
+        QString code;              // Refused: protocol error code (unauthorized, forbidden, unknown_table, ...)
+        QString message;
+        static Outcome refused(const QString &code, const QString &message) { return {Kind::Refused, code, message}; }
+        static Outcome unavailable(const QString &message) { return {Kind::Unavailable, {}, message}; }
+    };
 
-    void tableInfo(const QString &table, TableCallback done);
-    // SELECT privilege on the table as the identity's role.
-    void canSelect(const Identity &who, const QString &table, AllowCallback done);
-    // pg_events.authorize_channel(channel) as the identity, or the default rule.
-    void canListen(const Identity &who, const QString &channel, const QString &anonRole, AllowCallback done);
-    // Which of `rows` (new tuples) the identity can see now. Keys are rowKey() strings.
-    // `xid` (0 = skip) is the transaction that wrote them: a commit can be decoded before
-    // it is visible to new snapshots, so the check waits until it is.
-    void visibleRows(const Identity &who, const TableInfo &table, const std::vector<QJsonObject> &rows, quint64 xid,
-                     VisibleCallback done, int attempt = 0);
+    // At auth: may the server switch to the role, and does the pre-request function pass?
+    void checkIdentity(const Identity &who, std::function<void(Outcome)> done);
+    // At subscribe: the table by its exact names, tracked, and the role may SELECT it.
+    void resolveTable(const Identity &who, const QString &schema, const QString &table,
+                      std::function<void(Outcome, std::shared_ptr<const TableInfo>)> done);
+    // At subscribe: pg_events.can_listen(channel) as the identity; `allowed` is empty
+    // when the project defines no authorize_channel (the caller applies the default).
+    void canListen(const Identity &who, const QString &channel, std::function<void(Outcome, std::optional<bool> allowed)> done);
+
+    // Checker
+    void check(CheckRequest request, bool replay, Done done) override;
+    void reloadTables(const QList<quint32> &relids, TablesDone done) override;
 
     // pg_current_wal_lsn(), for the lag metric.
     void currentWalLsn(std::function<void(quint64)> done);
 
-    static QString rowKey(const TableInfo &table, const QJsonObject &row);
-    void forgetTables() { m_tables.clear(); }
-    int queriesSent() const { return m_queries; }
+    // Connection-level failures, SQLSTATE classes 08, 40, 53, 57, 58 and XX: PostgreSQL
+    // could not answer now; anything else is its answer.
+    static bool isTransient(const Core::Error &e);
 
 private:
-    Core::AsyncConnection *pick();
-    QString asIdentity(const Identity &who, const QString &query) const;
+    Core::AsyncConnection *pick(bool live);
+    std::vector<Core::PipelineStatement> asIdentity(const Identity &who) const;
+    static Core::Result<TableInfo> parseTable(const Core::PgResult &r, int row);
 
-    QString m_conninfo;
+    Options m_options;
     std::vector<Core::AsyncConnection *> m_pool;
-    QHash<QString, TableInfo> m_tables;
-    int m_queries = 0;
-    int m_hasAuthorizeChannel = -1; // unknown
+    size_t m_next = 0;
+    QString m_problem;
 };
 
 } // namespace Realtime

@@ -4,6 +4,27 @@
 
 namespace Realtime {
 
+WindowEntryPtr WindowEntry::make(Core::PgEvent event, const QString &commitTime, quint64 txLsn, qint64 receivedMs, qint64 bytes)
+{
+    auto e = std::make_shared<WindowEntry>();
+    e->commitTime = commitTime;
+    e->txLsn = txLsn;
+    e->receivedMs = receivedMs;
+    e->bytes = bytes;
+    if (event.op == Core::PgEvent::Op::Insert || event.op == Core::PgEvent::Op::Update) {
+        e->row = event.newTuple;
+        // An unchanged TOAST value is the old row's value: the replica identity may carry it.
+        for (const QString &c : std::as_const(event.unchangedToast)) {
+            if (event.hasOld && event.oldTuple.contains(c))
+                e->row.insert(c, event.oldTuple.value(c));
+            else
+                e->unchanged << c;
+        }
+    }
+    e->event = std::move(event);
+    return e;
+}
+
 void ReplayWindow::append(WindowEntryPtr entry)
 {
     m_bytes += entry->bytes;
@@ -26,6 +47,13 @@ int ReplayWindow::trim(qint64 nowMs)
         }
     }
     return dropped;
+}
+
+void ReplayWindow::reset(const Core::EventCursor &horizon)
+{
+    m_entries.clear();
+    m_bytes = 0;
+    m_horizon = std::max(m_horizon, horizon);
 }
 
 std::vector<WindowEntryPtr> ReplayWindow::after(const Core::EventCursor &since) const

@@ -18,7 +18,14 @@ struct WindowEntry
     quint64 txLsn = 0;
     qint64 receivedMs = 0;
     qint64 bytes = 0;
+    // Insert/update: the new row with unchanged TOAST values taken from the old row
+    // where the replica identity provides them; `unchanged` lists the ones still absent.
+    QJsonObject row;
+    QStringList unchanged;
+
     Core::EventCursor cursor() const { return event.cursor(); }
+    static std::shared_ptr<const WindowEntry> make(Core::PgEvent event, const QString &commitTime, quint64 txLsn,
+                                                   qint64 receivedMs, qint64 bytes);
 };
 using WindowEntryPtr = std::shared_ptr<const WindowEntry>;
 
@@ -39,8 +46,11 @@ public:
     explicit ReplayWindow(Limits limits) : m_limits(limits) {}
 
     void append(WindowEntryPtr entry);
-    // Drops what the limits no longer allow. Returns how many entries were dropped.
+    // Drops what the limits no longer allow, whole transactions at a time, oldest first.
+    // Returns how many entries were dropped.
     int trim(qint64 nowMs);
+    // Forgets everything: history before `horizon` is gone (a lost slot).
+    void reset(const Core::EventCursor &horizon);
 
     bool canServe(const Core::EventCursor &since) const { return !(since < m_horizon); }
     // Entries with cursor > since, oldest first.

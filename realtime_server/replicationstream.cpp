@@ -27,8 +27,8 @@ void ReplicationStream::Deleter::operator()(PGconn *c) const
     PQfinish(c);
 }
 
-ReplicationStream::ReplicationStream(QString conninfo, QString slot, QObject *parent)
-    : QObject(parent), m_conninfo(std::move(conninfo)), m_slot(std::move(slot))
+ReplicationStream::ReplicationStream(QString conninfo, QString slot, int chunkEvents, QObject *parent)
+    : QObject(parent), m_conninfo(std::move(conninfo)), m_slot(std::move(slot)), m_chunkEvents(std::max(1, chunkEvents))
 {
     m_statusTimer.setInterval(5000);
     connect(&m_statusTimer, &QTimer::timeout, this, &ReplicationStream::sendStatusNow);
@@ -101,6 +101,7 @@ struct SetupOutcome
 {
     PGconn *conn = nullptr;   // streaming (COPY BOTH) on success
     quint64 startLsn = 0;
+    quint64 walAtStart = 0;   // everything committed before this is the slot's backlog
     bool slotRecreated = false;
     QString error;
 };
@@ -141,6 +142,12 @@ static SetupOutcome setupStream(const QString &conninfo, const QString &slot)
         } else {
             out.startLsn = Core::Lsn::parse(exists->value(0, 0)).value_or(0);
         }
+        auto wal = sql->exec(u"SELECT pg_current_wal_lsn()::text"_qs);
+        if (!wal) {
+            out.error = wal.error().message;
+            return out;
+        }
+        out.walAtStart = Core::Lsn::parse(wal->value(0, 0)).value_or(0);
     }
     const QByteArray info = (conninfo + u" replication=database connect_timeout=5"_qs).toUtf8();
     PGconn *conn = PQconnectdb(info.constData());
@@ -183,12 +190,12 @@ void ReplicationStream::connectNow()
                 return;
             }
             self->m_setupInFlight = false;
-            self->finishConnect(outcome.conn, outcome.startLsn, outcome.slotRecreated, outcome.error);
+            self->finishConnect(outcome.conn, outcome.startLsn, outcome.walAtStart, outcome.slotRecreated, outcome.error);
         }, Qt::QueuedConnection);
     }).detach();
 }
 
-void ReplicationStream::finishConnect(PGconn *conn, quint64 startLsn, bool slotRecreated, const QString &error)
+void ReplicationStream::finishConnect(PGconn *conn, quint64 startLsn, quint64 walAtStart, bool slotRecreated, const QString &error)
 {
     if (!conn) {
         fail(error);
@@ -196,6 +203,8 @@ void ReplicationStream::finishConnect(PGconn *conn, quint64 startLsn, bool slotR
     }
     m_conn.reset(conn);
     m_slotStartLsn = startLsn;
+    m_walAtStart = walAtStart;
+    m_caughtUp = false;
     if (slotRecreated)
         Q_EMIT slotReset(startLsn);
     PQsetnonblocking(m_conn.get(), 1);
@@ -205,7 +214,25 @@ void ReplicationStream::finishConnect(PGconn *conn, quint64 startLsn, bool slotR
     setState(State::Streaming);
     m_statusTimer.start();
     qCInfo(lcReplication) << "streaming from slot" << m_slot << "at" << Core::Lsn::format(m_slotStartLsn);
-    onReadable(); // data may already be buffered
+    if (m_slotStartLsn >= m_walAtStart) {
+        m_caughtUp = true; // nothing retained to resend
+        Q_EMIT caughtUp();
+    }
+    m_notifier->setEnabled(!m_paused);
+    if (!m_paused)
+        onReadable(); // data may already be buffered
+}
+
+void ReplicationStream::setPaused(bool paused)
+{
+    if (m_paused == paused)
+        return;
+    m_paused = paused;
+    qCInfo(lcReplication) << (paused ? "pausing the replication stream (the pipeline is full)" : "resuming the replication stream");
+    if (m_notifier)
+        m_notifier->setEnabled(!paused && !m_decodeFailed);
+    if (!paused && m_conn && !m_decodeFailed)
+        QMetaObject::invokeMethod(this, &ReplicationStream::onReadable, Qt::QueuedConnection); // libpq may hold data already
 }
 
 void ReplicationStream::onReadable()
@@ -216,7 +243,7 @@ void ReplicationStream::onReadable()
         fail(QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed());
         return;
     }
-    while (m_conn) {
+    while (m_conn && !m_paused && !m_decodeFailed) {
         char *buffer = nullptr;
         const int len = PQgetCopyData(m_conn.get(), &buffer, 1);
         if (len == 0)
@@ -242,8 +269,14 @@ void ReplicationStream::handleCopyData(const char *data, int len)
     if (len < 1)
         return;
     if (data[0] == 'k' && len >= 18) {
-        // Primary keepalive: walEnd(8) time(8) replyRequested(1)
+        // Primary keepalive: walEnd(8) time(8) replyRequested(1). For a logical walsender
+        // walEnd is how far decoding has got: past the WAL end at connect time, the
+        // slot's backlog has all been sent.
         m_serverWalEnd = qFromBigEndian<quint64>(data + 1);
+        if (!m_caughtUp && !m_current && m_serverWalEnd >= m_walAtStart) {
+            m_caughtUp = true;
+            Q_EMIT caughtUp();
+        }
         if (data[17])
             sendStatus(true);
         return;
@@ -261,33 +294,62 @@ void ReplicationStream::handleDocument(QByteArrayView document)
 {
     auto event = Core::PgEventDecoder::decode(document);
     if (!event) {
-        // A document we cannot read would become a silent gap: stop and say so.
-        qCCritical(lcReplication).noquote() << event.error().message << QString::fromUtf8(document.first(qMin<qsizetype>(200, document.size())).toByteArray());
-        Q_EMIT problem(event.error());
+        // A document we cannot read would become a silent gap: stop reading here, for
+        // good (a reconnect would resend the same document), and say so.
+        qCCritical(lcReplication).noquote() << event.error().message
+                                            << QString::fromUtf8(document.first(qMin<qsizetype>(200, document.size())).toByteArray());
+        m_decodeFailed = true;
+        if (m_notifier)
+            m_notifier->setEnabled(false);
+        const quint64 txLsn = m_current ? m_current->lsn : m_serverWalEnd;
+        m_current.reset();
+        Q_EMIT decodeFailed(event.error(), txLsn);
         return;
     }
     switch (event->op) {
     case Core::PgEvent::Op::Begin:
-        m_current = Transaction();
+        // A commit at or after the WAL end at connect time is live, not backlog.
+        if (!m_caughtUp && event->lsn >= m_walAtStart) {
+            m_caughtUp = true;
+            Q_EMIT caughtUp();
+        }
+        m_current = TransactionChunk();
         m_current->xid = event->xid;
         m_current->lsn = event->lsn;
         m_current->endLsn = event->endLsn;
         m_current->commitTime = event->commitTime;
         return;
     case Core::PgEvent::Op::Commit:
-        if (m_current) {
-            Transaction done = std::move(*m_current);
-            m_current.reset();
-            Q_EMIT transactionReceived(done);
-        }
+        if (m_current)
+            flushChunk(true);
         return;
     default:
         if (!m_current)
             return; // stream joined mid-transaction (cannot happen with a slot); skip
         m_current->bytes += document.size();
         m_current->events.push_back(std::move(event).value());
+        // pg_events decodes committed transactions only: a full chunk can go on now.
+        if (int(m_current->events.size()) >= m_chunkEvents)
+            flushChunk(false);
         return;
     }
+}
+
+void ReplicationStream::flushChunk(bool last)
+{
+    TransactionChunk chunk = std::move(*m_current);
+    chunk.last = last;
+    if (last) {
+        m_current.reset();
+    } else {
+        m_current = TransactionChunk();
+        m_current->xid = chunk.xid;
+        m_current->lsn = chunk.lsn;
+        m_current->endLsn = chunk.endLsn;
+        m_current->commitTime = chunk.commitTime;
+        m_current->first = false;
+    }
+    Q_EMIT chunkReceived(std::move(chunk));
 }
 
 void ReplicationStream::sendStatusNow()
@@ -305,6 +367,9 @@ void ReplicationStream::sendStatus(bool pingReply)
     if (!m_conn || m_state != State::Streaming)
         return;
     quint64 flush = m_confirmProvider ? m_confirmProvider() : 0;
+    // Part of a transaction still being read: never past its commit.
+    if (m_current && m_current->lsn < flush)
+        flush = m_current->lsn;
     if (flush < m_lastConfirmed)
         flush = m_lastConfirmed; // never move backwards
     const quint64 written = std::max(m_serverWalEnd, flush);

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "pgevent.h"
+#include "transaction.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -17,20 +18,12 @@ class QSocketNotifier;
 
 namespace Realtime {
 
-// One committed transaction as pg_events sent it.
-struct Transaction
-{
-    quint64 xid = 0;
-    quint64 lsn = 0;      // commit LSN (start of the commit record): part of every cursor
-    quint64 endLsn = 0;   // end of the commit record
-    QString commitTime;
-    std::vector<Core::PgEvent> events; // changes and messages, in sequence order
-    qint64 bytes = 0;
-};
-
 // Reads pg_events from a logical slot over the streaming replication protocol, inside the
-// Qt event loop (QSocketNotifier; never blocks). Sends standby status updates with the
-// position the owner says is safe, answers keepalives, and reconnects with backoff.
+// Qt event loop (QSocketNotifier; never blocks). Hands transactions on in chunks of at
+// most `chunkEvents` events, so no transaction is ever held whole; stops reading while
+// paused (backpressure) and at a document it cannot decode (never skips one). Sends
+// standby status updates with the position the owner says is safe, answers keepalives,
+// and reconnects with backoff.
 class ReplicationStream : public QObject
 {
     Q_OBJECT
@@ -38,7 +31,7 @@ public:
     enum class State { Disconnected, Connecting, Streaming };
     Q_ENUM(State)
 
-    ReplicationStream(QString conninfo, QString slot, QObject *parent = nullptr);
+    ReplicationStream(QString conninfo, QString slot, int chunkEvents = 1000, QObject *parent = nullptr);
     ~ReplicationStream() override;
 
     void start();
@@ -54,11 +47,22 @@ public:
     quint64 lastConfirmed() const { return m_lastConfirmed; }
     quint64 slotStartLsn() const { return m_slotStartLsn; }
     void sendStatusNow();
+    // Backpressure: stop (and go on) reading; status updates continue meanwhile.
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
+    // A document could not be decoded: reading stopped there.
+    bool isStopped() const { return m_decodeFailed; }
 
 Q_SIGNALS:
-    void transactionReceived(const Realtime::Transaction &transaction);
+    void chunkReceived(Realtime::TransactionChunk chunk);
     void stateChanged(Realtime::ReplicationStream::State state);
+    // The connection failed (a reconnect follows).
     void problem(const Core::Error &error);
+    // Everything committed before this connection started has been received: what the
+    // slot had retained is in, the rest is live.
+    void caughtUp();
+    // A document of the transaction at `txLsn` cannot be decoded: nothing after it is read.
+    void decodeFailed(const Core::Error &error, quint64 txLsn);
     // The slot lost WAL (max_slot_wal_keep_size) and was recreated: history before
     // `newStartLsn` cannot be replayed.
     void slotReset(quint64 newStartLsn);
@@ -72,7 +76,8 @@ private:
     void fail(const QString &message);
     void scheduleReconnect();
     void sendStatus(bool pingReply);
-    void finishConnect(PGconn *conn, quint64 startLsn, bool slotRecreated, const QString &error);
+    void finishConnect(PGconn *conn, quint64 startLsn, quint64 walAtStart, bool slotRecreated, const QString &error);
+    void flushChunk(bool last);
 
     struct Deleter { void operator()(PGconn *c) const; };
     QString m_conninfo;
@@ -88,9 +93,14 @@ private:
     quint64 m_serverWalEnd = 0;
     quint64 m_lastConfirmed = 0;
     quint64 m_slotStartLsn = 0;
-    std::optional<Transaction> m_current;
+    std::optional<TransactionChunk> m_current;
+    int m_chunkEvents = 1000;
     quint64 m_attempt = 0;
     bool m_setupInFlight = false;
+    bool m_paused = false;
+    bool m_decodeFailed = false;
+    quint64 m_walAtStart = 0;     // pg_current_wal_lsn() when this connection started
+    bool m_caughtUp = false;
 };
 
 } // namespace Realtime

@@ -2,18 +2,19 @@
 
 #include "authorizer.h"
 #include "jwtverifier.h"
-#include "replaywindow.h"
+#include "pipeline.h"
 #include "replicationstream.h"
 #include "serverconfig.h"
-#include "subscription.h"
+#include "session.h"
 
 #include <QHash>
+#include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QTcpServer>
 #include <QTimer>
 
-#include <deque>
 #include <memory>
 
 class QTcpSocket;
@@ -21,11 +22,9 @@ class QWebSocketServer;
 
 namespace Realtime {
 
-class Session;
-
-// pg_events_ws: replication stream in, WebSocket clients out, /health and /metrics on
-// the same port. Every transaction passes one pipeline, in commit order: into the replay
-// window, RLS checks batched per (transaction, table, identity), then fan-out.
+// pg_events_ws: accepts connections (caps counted from accept), serves /health and
+// /metrics on the WebSocket's port, upgrades the rest to sessions, and wires the
+// replication stream, the pipeline and the authorizer together.
 class Server : public QObject
 {
     Q_OBJECT
@@ -35,55 +34,33 @@ public:
 
     Core::Status listen();
     quint16 port() const;
-    // Tells clients and stops; `done` fires when every connection is closed.
+    // Tells clients and stops; `shutdownComplete` fires when every connection is closed.
     void shutdown();
 
     const ServerConfig &config() const { return m_config; }
-    const Core::JwtVerifier &jwt() const { return m_jwt; }
-    Authorizer &authorizer() { return *m_authorizer; }
-    Core::EventCursor head() const { return m_head; }
+    Core::EventCursor head() const { return m_pipeline->head(); }
     bool isStreaming() const;
-
-    // Called by sessions once a subscription passed its checks.
-    void activate(const std::shared_ptr<Subscription> &sub, const QString &ref);
-    void remove(const std::shared_ptr<Subscription> &sub);
-
-    struct Stats
-    {
-        qint64 eventsIn = 0;
-        qint64 eventsOut = 0;
-        qint64 transactions = 0;
-        qint64 rlsQueries = 0;
-        qint64 slowConsumers = 0;
-        qint64 rejectedConnections = 0;
-    };
-    Stats &stats() { return m_stats; }
+    // Ready to serve: streaming, caught up, checks answered, nothing stalled.
+    bool isReady(QStringList *reasons = nullptr) const;
+    const Pipeline &pipeline() const { return *m_pipeline; }
+    const SessionContext::Counters &counters() const { return m_counters; }
+    qint64 rejectedConnections() const { return m_rejectedConnections; }
+    int openSockets() const { return m_sockets; }
 
 Q_SIGNALS:
     void shutdownComplete();
-    void headAdvanced(const Core::EventCursor &head);
 
 private:
     explicit Server(const ServerConfig &config, Core::JwtVerifier jwt, QObject *parent);
-    struct Pending;
-    struct CheckKey;
 
     void onTcpConnection();
     void inspectRequest(QTcpSocket *socket);
     void answerHttp(QTcpSocket *socket, int status, const QByteArray &contentType, const QByteArray &body);
     void onWebSocket();
-    void onTransaction(const Transaction &tx);
-    void processNext();
-    void deliver(const std::shared_ptr<Pending> &work);
-    void sendReplay(const std::shared_ptr<Subscription> &sub, std::vector<WindowEntryPtr> entries);
-    quint64 confirmPosition() const;
-    // WAL written but not yet through our pipeline.
     qint64 lagBytes() const;
     QByteArray healthJson(bool *ok) const;
     QByteArray metricsText() const;
     bool originAllowed(const QByteArray &origin) const;
-    // Builds the client frame for one event and subscription, or an empty array to skip it.
-    QByteArray frameFor(const Subscription &sub, const WindowEntry &entry, const QSet<QString> *visible) const;
 
     ServerConfig m_config;
     Core::JwtVerifier m_jwt;
@@ -91,23 +68,21 @@ private:
     QWebSocketServer *m_ws = nullptr;
     ReplicationStream *m_stream = nullptr;
     Authorizer *m_authorizer = nullptr;
-    ReplayWindow m_window;
+    Pipeline *m_pipeline = nullptr;
+    SessionContext::Counters m_counters;
     QTimer m_trimTimer;
     QTimer m_walTimer;
     quint64 m_currentWal = 0;
 
     QSet<Session *> m_sessions;
+    // Every accepted TCP connection counts, from accept until its socket is gone: idle
+    // sockets that never upgrade are capped too.
+    int m_sockets = 0;
     QHash<QHostAddress, int> m_perAddress;
-    QHash<QString, QList<std::shared_ptr<Subscription>>> m_byTable;
-    QHash<QString, QList<std::shared_ptr<Subscription>>> m_byChannel;
-
-    std::deque<Transaction> m_queue;
-    bool m_busy = false;
-    quint64 m_lastTxLsn = 0;
-    quint64 m_lastEndLsn = 0;
-    Core::EventCursor m_head;
+    QHash<QString, QPointer<QTcpSocket>> m_upgrading; // "address/port" -> socket in the handshake
+    qint64 m_rejectedConnections = 0;
+    qint64 m_streamErrors = 0;
     bool m_shuttingDown = false;
-    Stats m_stats;
 };
 
 } // namespace Realtime

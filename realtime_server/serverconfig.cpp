@@ -120,12 +120,18 @@ Core::Result<ServerConfig> ServerConfig::load(const QString &file, const QString
         {u"server.port"_qs, integer(c.port, 1, 65535)},
         {u"server.allowed_origins"_qs, list(c.allowedOrigins)},
         {u"database.url"_qs, str(c.databaseUrl, false)},
+        {u"database.replication_url"_qs, str(c.replicationUrl)},
+        {u"database.batch_events"_qs, integer(c.batchEvents, 1, 1000000)},
+        {u"database.max_queue_bytes"_qs, integer(c.maxQueueBytes, 1024 * 1024, 1LL << 40)},
+        {u"database.chunk_events"_qs, integer(c.chunkEvents, 1, 1000000)},
         {u"database.slot"_qs, str(c.slot, false)},
         {u"database.pool_size"_qs, integer(c.poolSize, 1, 32)},
         {u"auth.jwt_secret"_qs, str(secret)},
         {u"auth.jwt_aud"_qs, str(c.jwtAudience)},
         {u"auth.role_claim_key"_qs, str(c.roleClaimKey, false)},
         {u"auth.anon_role"_qs, str(c.anonRole)},
+        {u"auth.pre_request"_qs, str(c.preRequest)},
+        {u"auth.search_path"_qs, str(c.searchPath)},
         {u"window.max_events"_qs, integer(c.window.maxEvents, 0, 100000000)},
         {u"window.max_bytes"_qs, integer(c.window.maxBytes, 0, 1LL << 40)},
         {u"window.max_age_seconds"_qs, integer(maxAgeSeconds, 0, 7 * 86400)},
@@ -136,6 +142,8 @@ Core::Result<ServerConfig> ServerConfig::load(const QString &file, const QString
         {u"limits.handshake_timeout_ms"_qs, integer(c.handshakeTimeoutMs, 100, 600000)},
         {u"limits.max_connections"_qs, integer(c.maxConnections, 1, 1000000)},
         {u"limits.max_connections_per_ip"_qs, integer(c.maxConnectionsPerIp, 1, 1000000)},
+        {u"limits.subscribe_wait_ms"_qs, integer(c.subscribeWaitMs, 100, 3600000)},
+        {u"limits.max_replays_per_minute"_qs, integer(c.maxReplaysPerMinute, 1, 1000000)},
     };
 
     // Environment: PG_EVENTS_WS_SERVER_PORT -> server.port; DATABASE_URL and JWT_SECRET too.
@@ -165,6 +173,12 @@ Core::Result<ServerConfig> ServerConfig::load(const QString &file, const QString
     if (c.jwtSecret.size() < Core::JwtVerifier::MinimumSecretLength)
         return Error::validation(u"the JWT secret is missing or shorter than %1 characters"_qs.arg(Core::JwtVerifier::MinimumSecretLength),
                                  u"Set JWT_SECRET (the same secret PostgREST uses) to 32 or more random characters."_qs);
+    if (c.replicationUrl.isEmpty())
+        c.replicationUrl = c.databaseUrl;
+    static const QRegularExpression functionRe(u"^[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)?$"_qs);
+    if (!c.preRequest.isEmpty() && !functionRe.match(c.preRequest).hasMatch())
+        return Error::validation(u"auth.pre_request \"%1\" is not a function name: write schema.function, as PostgREST's db-pre-request"_qs
+                                     .arg(c.preRequest));
     static const QRegularExpression slotRe(u"^[a-z0-9_]{1,63}$"_qs);
     if (!slotRe.match(c.slot).hasMatch())
         return Error::validation(u"invalid replication slot name \"%1\": use a-z, 0-9 and _ (at most 63)"_qs.arg(c.slot));

@@ -17,16 +17,29 @@ struct ServerConfig
     int port = 8090;
     QStringList allowedOrigins;       // empty: browsers from localhost/127.0.0.1 only; "*": any
 
+    // Checks run on `databaseUrl`, which should name a role like PostgREST's
+    // authenticator: it may only switch to the roles granted to it, so a token can never
+    // reach further over WebSocket than over HTTP. The replication stream needs a role
+    // with REPLICATION: `replicationUrl` (default: databaseUrl).
     QString databaseUrl;
+    QString replicationUrl;
     QString slot = u"pg_events_ws"_qs;
-    int poolSize = 2;                 // connections for privilege and RLS checks
+    int poolSize = 2;                 // connections for checks (the first serves live batches only)
 
     QByteArray jwtSecret;
     QString jwtAudience;
     QString roleClaimKey = u".role"_qs;
     QString anonRole;                 // role of connections without a token ("" = none)
+    QString preRequest;               // PostgREST's db-pre-request: schema.function run before every check
+    QString searchPath;               // search_path set for checks, as PostgREST sets it ("" = the role's default)
 
     ReplayWindow::Limits window;
+    int batchEvents = 5000;           // events judged and checked in one round trip
+    qint64 maxQueueBytes = 64LL * 1024 * 1024; // the replication stream pauses above this
+    int chunkEvents = 1000;           // a large transaction is handed on in chunks of this many events
+    int subscribeWaitMs = 30000;      // a subscription waits this long for a restarted server to catch up
+    int maxReplaysPerMinute = 60;     // subscriptions with "since", per connection
+    bool filterBeforeRls = true;      // not a setting: off only in bench/ to measure what filtering first saves
 
     int maxFrameBytes = 256 * 1024;
     int maxMessageBytes = 256 * 1024;

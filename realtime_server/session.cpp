@@ -1,58 +1,76 @@
 #include "session.h"
 
-#include "server.h"
+#include "authorizer.h"
+#include "jwtverifier.h"
+#include "pipeline.h"
+#include "serverconfig.h"
 
 #include <QDateTime>
-#include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QTcpSocket>
 #include <QWebSocket>
+
+Q_LOGGING_CATEGORY(lcSession, "pgext.realtime.session", QtInfoMsg)
 
 namespace Realtime {
 
 using Core::Error;
 
-Session::Session(Server *server, QWebSocket *socket, QObject *parent)
-    : QObject(parent), m_server(server), m_socket(socket), m_peer(socket->peerAddress())
+static constexpr int UnavailableAfterMs = 10000;
+
+Session::Session(SessionContext context, QWebSocket *socket, QTcpSocket *tcp, const Core::EventCursor &head, QObject *parent)
+    : QObject(parent), m_ctx(context), m_socket(socket), m_tcp(tcp), m_peer(socket->peerAddress())
 {
     socket->setParent(this);
     m_expiry.setSingleShot(true);
-    connect(&m_expiry, &QTimer::timeout, this, &Session::expireToken);
+    connect(&m_expiry, &QTimer::timeout, this, &Session::scheduleExpiry);
     connect(socket, &QWebSocket::textMessageReceived, this, &Session::onText);
-    connect(socket, &QWebSocket::binaryMessageReceived, this, &Session::onBinary);
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) {
+        sendError(u"invalid_message"_qs, u"binary frames are not part of the protocol; send JSON text frames"_qs);
+    });
     connect(socket, &QWebSocket::textFrameReceived, this, [this](const QString &frame, bool) {
-        if (frame.size() > m_server->config().maxFrameBytes)
-            shutdown(u"message_too_large"_qs, u"frames are limited to %1 bytes"_qs.arg(m_server->config().maxFrameBytes));
+        if (frame.size() > m_ctx.config->maxFrameBytes)
+            shutdown(u"message_too_large"_qs, u"frames are limited to %1 bytes"_qs.arg(m_ctx.config->maxFrameBytes));
     });
     connect(socket, &QWebSocket::disconnected, this, [this] {
         for (const auto &sub : std::as_const(m_subscriptions))
-            m_server->remove(sub);
+            m_ctx.pipeline->remove(sub);
         m_subscriptions.clear();
         Q_EMIT closed(this);
     });
-    if (!server->config().anonRole.isEmpty())
-        m_identity.role = server->config().anonRole;
+    // Without a token a connection is PostgREST's anonymous request: the anonymous role,
+    // with {"role": <it>} as its claims.
+    if (auto anon = m_ctx.jwt->anonymous()) {
+        m_identity.role = anon->role;
+        m_identity.claims = anon->claims;
+    }
+    m_replayTokens = m_ctx.config->maxReplaysPerMinute;
+    m_replayClock.start();
     send({{u"type"_qs, u"welcome"_qs}, {u"protocol"_qs, 1},
-          {u"server"_qs, QString(u"pg_events_ws/"_qs + QStringLiteral(PGEXT_VERSION))},
-          {u"cursor"_qs, server->head().toString()}});
+          {u"server"_qs, QString(u"pg_events_ws/"_qs + QStringLiteral(PGEXT_VERSION))}, {u"cursor"_qs, head.toString()}});
 }
 
 Session::~Session()
 {
-    // The socket dies with us; its disconnected() must not reach back into the server.
+    // The socket dies with us; its disconnected() must not reach back.
     m_socket->disconnect(this);
     for (const auto &sub : std::as_const(m_subscriptions))
-        m_server->remove(sub);
+        m_ctx.pipeline->remove(sub);
+    // The WebSocket first: it still writes to the TCP socket while it closes.
+    delete m_socket;
+    delete m_tcp.data();
 }
 
-bool Session::sendRaw(const QByteArray &frame)
+bool Session::sendFrame(const QByteArray &frame)
 {
     if (m_closing)
         return false;
     // A reader that falls behind would grow our buffer without bound: cut it off and let
     // it come back with its cursor instead of silently dropping messages.
-    if (m_socket->bytesToWrite() + frame.size() > m_server->config().maxOutgoingBytes) {
-        m_server->stats().slowConsumers++;
+    if (m_socket->bytesToWrite() + frame.size() > m_ctx.config->maxOutgoingBytes) {
+        ++m_ctx.counters->slowConsumers;
         shutdown(u"slow_consumer"_qs, u"the connection fell too far behind; reconnect and resume with your last cursor"_qs);
         return false;
     }
@@ -64,7 +82,7 @@ void Session::send(QJsonObject message, const QString &ref)
 {
     if (!ref.isEmpty())
         message.insert(u"ref"_qs, ref);
-    sendRaw(QJsonDocument(message).toJson(QJsonDocument::Compact));
+    sendFrame(QJsonDocument(message).toJson(QJsonDocument::Compact));
 }
 
 void Session::sendError(const QString &code, const QString &message, const QString &subId, const QString &ref)
@@ -73,6 +91,13 @@ void Session::sendError(const QString &code, const QString &message, const QStri
     if (!subId.isEmpty())
         e.insert(u"id"_qs, subId);
     send(e, ref);
+}
+
+void Session::endSubscription(const QString &id, const QString &code, const QString &message)
+{
+    if (!m_subscriptions.remove(id))
+        return;
+    sendError(code, message, id);
 }
 
 void Session::shutdown(const QString &code, const QString &message)
@@ -91,242 +116,293 @@ void Session::shutdown(const QString &code, const QString &message)
 void Session::dropSubscription(const QString &id)
 {
     if (auto sub = m_subscriptions.take(id))
-        m_server->remove(sub);
+        m_ctx.pipeline->remove(sub);
 }
 
-void Session::onBinary(const QByteArray &)
-{
-    sendError(u"invalid_message"_qs, u"binary frames are not part of the protocol; send JSON text frames"_qs);
-}
+// ---- messages ------------------------------------------------------------------------
 
 void Session::onText(const QString &text)
 {
     if (m_closing)
         return;
-    if (text.size() > m_server->config().maxMessageBytes) {
-        shutdown(u"message_too_large"_qs, u"messages are limited to %1 bytes"_qs.arg(m_server->config().maxMessageBytes));
+    if (text.size() > m_ctx.config->maxMessageBytes) {
+        shutdown(u"message_too_large"_qs, u"messages are limited to %1 bytes"_qs.arg(m_ctx.config->maxMessageBytes));
         return;
     }
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &pe);
-    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
-        sendError(u"invalid_message"_qs, u"expected a JSON object: "_qs + (pe.error != QJsonParseError::NoError ? pe.errorString() : u"got another JSON value"_qs));
-        return;
-    }
-    const QJsonObject msg = doc.object();
-    const QJsonValue refValue = msg.value(u"ref"_qs);
-    if (!refValue.isUndefined() && !refValue.isString()) {
-        sendError(u"invalid_message"_qs, u"\"ref\" must be a string"_qs);
-        return;
-    }
-    const QString ref = refValue.toString().left(256);
-    const QString type = msg.value(u"type"_qs).toString();
-    if (type == u"ping"_qs)
-        send({{u"type"_qs, u"pong"_qs}}, ref);
-    else if (type == u"auth"_qs)
-        handleAuth(msg, ref);
-    else if (type == u"subscribe"_qs)
-        handleSubscribe(msg, ref);
-    else if (type == u"unsubscribe"_qs)
-        handleUnsubscribe(msg, ref);
-    else
-        sendError(u"invalid_message"_qs, type.isEmpty() ? u"missing \"type\""_qs : u"unknown message type \"%1\""_qs.arg(type), {}, ref);
+    m_inbox.push_back(text.toUtf8());
+    process();
 }
 
-void Session::handleAuth(const QJsonObject &msg, const QString &ref)
+void Session::process()
 {
-    const QJsonValue token = msg.value(u"token"_qs);
-    if (!token.isString()) {
-        sendError(u"invalid_message"_qs, u"auth needs \"token\": a JWT string"_qs, {}, ref);
-        return;
-    }
-    auto claims = m_server->jwt().verify(token.toString(), QDateTime::currentSecsSinceEpoch());
-    if (!claims) {
-        sendError(claims.error().code, claims.error().message, {}, ref);
-        return;
-    }
-    const bool changed = m_fromToken && (claims->role != m_identity.role
-                                         || claims->claims.value(u"sub"_qs) != m_identity.claims.value(u"sub"_qs));
-    if (changed) {
-        // A refresh must be the same user; anything else starts over.
-        const auto subs = m_subscriptions;
-        for (const auto &sub : subs) {
-            sendError(u"unauthorized"_qs, u"the token belongs to another user or role; subscribe again"_qs, sub->id);
-            dropSubscription(sub->id);
+    while (!m_waitingForAuth && !m_inbox.empty() && !m_closing) {
+        const QByteArray text = std::move(m_inbox.front());
+        m_inbox.pop_front();
+        const auto parsed = ClientMessage::parse(text);
+        if (!parsed.message) {
+            sendError(parsed.problem.code, parsed.problem.message, parsed.problem.id, parsed.problem.ref);
+            continue;
         }
+        handle(*parsed.message);
     }
-    m_identity.role = claims->role;
-    m_identity.claims = claims->claims;
-    m_fromToken = true;
+}
+
+void Session::handle(const ClientMessage &m)
+{
+    switch (m.type) {
+    case ClientMessage::Type::Ping:
+        send({{u"type"_qs, u"pong"_qs}}, m.ref);
+        return;
+    case ClientMessage::Type::Auth:
+        handleAuth(m);
+        return;
+    case ClientMessage::Type::Subscribe:
+        handleSubscribe(m);
+        return;
+    case ClientMessage::Type::Unsubscribe:
+        if (m_pending.remove(m.id)) {
+            send({{u"type"_qs, u"unsubscribed"_qs}, {u"id"_qs, m.id}}, m.ref);
+            return;
+        }
+        if (!m_subscriptions.contains(m.id)) {
+            sendError(u"invalid_message"_qs, u"no subscription \"%1\" on this connection"_qs.arg(m.id), m.id, m.ref);
+            return;
+        }
+        dropSubscription(m.id);
+        send({{u"type"_qs, u"unsubscribed"_qs}, {u"id"_qs, m.id}}, m.ref);
+        return;
+    }
+}
+
+bool Session::retryLater(const ClientMessage &m, int attempt, const QString &why, const std::function<void(int)> &again)
+{
+    // About 10 s of attempts (0.2, 0.4, 0.8, 1.6, then 2 s each), then say so.
+    int waited = 0;
+    for (int i = 0; i < attempt; ++i)
+        waited += std::min(2000, 200 << std::min(i, 4));
+    if (waited >= UnavailableAfterMs) {
+        ++m_ctx.counters->unavailable;
+        qCWarning(lcSession).noquote() << "answering unavailable:" << why;
+        sendError(u"unavailable"_qs, u"the server cannot reach the database to check this (%1); try again"_qs.arg(why), m.id, m.ref);
+        return false;
+    }
+    const QPointer<Session> self(this);
+    QTimer::singleShot(std::min(2000, 200 << std::min(attempt, 4)), this, [self, again, attempt] {
+        if (self && !self->m_closing)
+            again(attempt + 1);
+    });
+    return true;
+}
+
+void Session::handleAuth(const ClientMessage &m)
+{
+    auto claims = m_ctx.jwt->verify(m.token, QDateTime::currentSecsSinceEpoch());
+    if (!claims) {
+        ++m_ctx.counters->refused;
+        sendError(claims.error().code, claims.error().message, {}, m.ref);
+        return;
+    }
+    Identity next;
+    next.role = claims->role;
+    next.claims = claims->claims;
+    next.fromToken = true;
+    // PostgREST switches role and runs db-pre-request on every request: a role that does
+    // not exist, one the server may not switch to, or a pre-request that refuses, is
+    // refused now rather than on the first subscription.
+    m_waitingForAuth = true;
+    const QPointer<Session> self(this);
+    const std::optional<qint64> exp = claims->exp;
+    auto run = std::make_shared<std::function<void(int)>>();
+    *run = [self, next, exp, m, run](int n) {
+        if (!self)
+            return;
+        self->m_ctx.authorizer->checkIdentity(next, [self, next, exp, m, run, n](Authorizer::Outcome outcome) {
+            if (!self || self->m_closing)
+                return;
+            if (outcome.kind == Authorizer::Outcome::Kind::Unavailable) {
+                if (self->retryLater(m, n, outcome.message, *run))
+                    return;
+            } else if (outcome.kind == Authorizer::Outcome::Kind::Refused) {
+                ++self->m_ctx.counters->refused;
+                self->sendError(outcome.code, outcome.message, {}, m.ref);
+            } else {
+                const bool changed = self->m_identity.fromToken
+                                     && (next.role != self->m_identity.role
+                                         || next.claims.value(u"sub"_qs) != self->m_identity.claims.value(u"sub"_qs));
+                if (changed) {
+                    // A refresh must be the same user; anything else starts over.
+                    self->m_pending.clear(); // their checks ran as the old identity
+                    const auto subs = self->m_subscriptions;
+                    for (const auto &sub : subs) {
+                        self->sendError(u"unauthorized"_qs, u"the token belongs to another user or role; subscribe again"_qs, sub->id());
+                        self->dropSubscription(sub->id());
+                    }
+                }
+                self->m_identity = next;
+                self->m_tokenExp = exp;
+                self->scheduleExpiry();
+                self->send({{u"type"_qs, u"auth_ok"_qs}, {u"role"_qs, next.role},
+                            {u"exp"_qs, exp ? QJsonValue(qint64(*exp)) : QJsonValue(QJsonValue::Null)}},
+                           m.ref);
+            }
+            self->m_waitingForAuth = false;
+            self->process();
+        });
+    };
+    (*run)(0);
+}
+
+void Session::scheduleExpiry()
+{
     m_expiry.stop();
-    if (claims->exp) {
-        // PostgREST accepts a token until 30 s after exp; so do we.
-        const qint64 ms = (*claims->exp + m_server->jwt().config().clockSkewSeconds - QDateTime::currentSecsSinceEpoch()) * 1000;
-        m_expiry.start(int(qBound(qint64(0), ms, qint64(std::numeric_limits<int>::max()))));
+    if (!m_tokenExp)
+        return;
+    // PostgREST accepts a token until 30 s after exp; so do we. QTimer takes an int of
+    // milliseconds (24.8 days): far expiries are reached in steps.
+    const qint64 ms = (*m_tokenExp + m_ctx.jwt->config().clockSkewSeconds - QDateTime::currentSecsSinceEpoch()) * 1000;
+    if (ms <= 0) {
+        expireToken();
+        return;
     }
-    send({{u"type"_qs, u"auth_ok"_qs}, {u"role"_qs, claims->role},
-          {u"exp"_qs, claims->exp ? QJsonValue(qint64(*claims->exp)) : QJsonValue(QJsonValue::Null)}}, ref);
+    m_expiry.start(int(std::min<qint64>(ms, qint64(24) * 3600 * 1000)));
 }
 
 void Session::expireToken()
 {
+    m_pending.clear();
     const auto subs = m_subscriptions;
     for (const auto &sub : subs) {
-        sendError(u"token_expired"_qs, u"the token expired; send a fresh one with auth and subscribe again"_qs, sub->id);
-        dropSubscription(sub->id);
+        sendError(u"token_expired"_qs, u"the token expired; send a fresh one with auth and subscribe again"_qs, sub->id());
+        dropSubscription(sub->id());
     }
     if (subs.isEmpty())
         sendError(u"token_expired"_qs, u"the token expired; send a fresh one with auth"_qs);
-    m_fromToken = false;
+    m_tokenExp.reset();
     m_identity = Identity();
-    if (!m_server->config().anonRole.isEmpty())
-        m_identity.role = m_server->config().anonRole;
+    if (auto anon = m_ctx.jwt->anonymous()) {
+        m_identity.role = anon->role;
+        m_identity.claims = anon->claims;
+    }
 }
 
-void Session::handleSubscribe(const QJsonObject &msg, const QString &ref)
+bool Session::takeReplayToken()
 {
-    const QJsonValue idValue = msg.value(u"id"_qs);
-    const QString id = idValue.toString();
-    if (!idValue.isString() || id.isEmpty() || id.size() > 128) {
-        sendError(u"invalid_message"_qs, u"subscribe needs \"id\": a string of 1 to 128 characters"_qs, {}, ref);
+    // A token bucket: `max_replays_per_minute` at once, refilled over a minute. Each
+    // replay may read the whole window and check it against PostgreSQL.
+    const double rate = m_ctx.config->maxReplaysPerMinute / 60000.0;
+    m_replayTokens = std::min<double>(m_ctx.config->maxReplaysPerMinute, m_replayTokens + m_replayClock.restart() * rate);
+    if (m_replayTokens < 1)
+        return false;
+    m_replayTokens -= 1;
+    return true;
+}
+
+void Session::handleSubscribe(const ClientMessage &m)
+{
+    if (m_subscriptions.contains(m.id) || m_pending.contains(m.id)) {
+        sendError(u"invalid_message"_qs, u"subscription id \"%1\" is already in use on this connection"_qs.arg(m.id), m.id, m.ref);
         return;
     }
-    if (m_subscriptions.contains(id)) {
-        sendError(u"invalid_message"_qs, u"subscription id \"%1\" is already in use on this connection"_qs.arg(id), id, ref);
+    if (m_subscriptions.size() + m_pending.size() >= m_ctx.config->maxSubscriptions) {
+        sendError(u"too_many_subscriptions"_qs, u"at most %1 subscriptions per connection"_qs.arg(m_ctx.config->maxSubscriptions), m.id, m.ref);
         return;
     }
-    if (m_subscriptions.size() >= m_server->config().maxSubscriptions) {
-        sendError(u"too_many_subscriptions"_qs, u"at most %1 subscriptions per connection"_qs.arg(m_server->config().maxSubscriptions), id, ref);
+    if (!m_identity.isValid()) {
+        sendError(u"unauthorized"_qs, u"authenticate first: send {\"type\":\"auth\",\"token\":\"<JWT>\"}"_qs, m.id, m.ref);
         return;
     }
-    if (!hasIdentity()) {
-        sendError(u"unauthorized"_qs, u"authenticate first: send {\"type\":\"auth\",\"token\":\"<JWT>\"}"_qs, id, ref);
+    if (m.since && !takeReplayToken()) {
+        ++m_ctx.counters->rateLimited;
+        sendError(u"rate_limited"_qs, u"at most %1 subscriptions with since per minute on a connection; wait and try again"_qs
+                                          .arg(m_ctx.config->maxReplaysPerMinute), m.id, m.ref);
         return;
     }
-    auto sub = std::make_shared<Subscription>();
-    sub->id = id;
-    sub->session = this;
-    if (msg.contains(u"since"_qs)) {
-        const auto since = Core::EventCursor::parse(msg.value(u"since"_qs).toString());
-        if (!since) {
-            sendError(u"invalid_message"_qs, u"\"since\" is not a cursor this server issued"_qs, id, ref);
-            return;
-        }
-        sub->since = since;
-    }
-    const bool hasTable = msg.contains(u"table"_qs), hasChannel = msg.contains(u"channel"_qs);
-    if (hasTable == hasChannel) {
-        sendError(u"invalid_message"_qs, u"subscribe needs exactly one of \"table\" or \"channel\""_qs, id, ref);
-        return;
-    }
-    m_subscriptions.insert(id, sub);
+    // Reserve the id now: a duplicate sent while this one is checked is refused, and an
+    // unsubscribe meanwhile cancels it.
+    const quint64 serial = ++m_serial;
+    m_pending.insert(m.id, serial);
+    if (m.isChannel)
+        subscribeChannel(m, serial, 0);
+    else
+        subscribeTable(m, serial, 0);
+}
+
+void Session::subscribeTable(const ClientMessage &m, quint64 serial, int attempt)
+{
     const QPointer<Session> self(this);
-    auto fail = [self, id, ref](const QString &code, const QString &message) {
-        if (!self)
+    const Identity who = m_identity;
+    m_ctx.authorizer->resolveTable(who, m.schema, m.table, [self, m, serial, attempt, who](Authorizer::Outcome outcome,
+                                                                                             std::shared_ptr<const TableInfo> info) {
+        if (!self || self->m_closing || self->m_pending.value(m.id) != serial)
             return;
-        self->sendError(code, message, id, ref);
-        self->m_subscriptions.remove(id);
-    };
-
-    if (hasChannel) {
-        static const QRegularExpression channelRe(u"^[a-z_][a-z0-9_.:-]{0,62}$"_qs);
-        sub->isChannel = true;
-        sub->channel = msg.value(u"channel"_qs).toString();
-        if (!channelRe.match(sub->channel).hasMatch()) {
-            fail(u"invalid_message"_qs, u"invalid channel name; channels match [a-z_][a-z0-9_.:-]{0,62}"_qs);
-            return;
-        }
-        m_server->authorizer().canListen(m_identity, sub->channel, m_server->config().anonRole,
-                                         [self, sub, ref, fail](const Core::Result<bool> &allowed) {
-            if (!self || sub->state == Subscription::State::Closed)
-                return;
-            if (!allowed || !*allowed) {
-                fail(u"forbidden"_qs, u"not allowed to listen on channel \"%1\""_qs.arg(sub->channel));
-                return;
-            }
-            self->m_server->activate(sub, ref);
-        });
-        return;
-    }
-
-    static const QRegularExpression tableRe(u"^[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*$"_qs);
-    sub->table = msg.value(u"table"_qs).toString();
-    if (!tableRe.match(sub->table).hasMatch()) {
-        fail(u"invalid_message"_qs, u"\"table\" must be schema.table, e.g. public.tasks"_qs);
-        return;
-    }
-    if (msg.contains(u"events"_qs)) {
-        const QJsonValue events = msg.value(u"events"_qs);
-        sub->events.clear();
-        for (const QJsonValue &e : events.toArray()) {
-            const QString op = e.toString();
-            if (op != u"insert"_qs && op != u"update"_qs && op != u"delete"_qs) {
-                fail(u"invalid_message"_qs, u"\"events\" may contain insert, update and delete"_qs);
-                return;
-            }
-            sub->events.insert(op);
-        }
-        if (!events.isArray() || sub->events.isEmpty()) {
-            fail(u"invalid_message"_qs, u"\"events\" must be a non-empty array of insert, update, delete"_qs);
+        auto fail = [&](const QString &code, const QString &message) {
+            self->m_pending.remove(m.id);
+            ++self->m_ctx.counters->refused;
+            self->sendError(code, message, m.id, m.ref);
+        };
+        if (who.key() != self->m_identity.key()) {
+            fail(u"unauthorized"_qs, u"the identity changed while subscribing; subscribe again"_qs);
             return;
         }
-    }
-    const QString filterText = msg.value(u"filter"_qs).toString();
-    const QString selectText = msg.value(u"select"_qs).toString();
-    if ((msg.contains(u"filter"_qs) && !msg.value(u"filter"_qs).isString())
-        || (msg.contains(u"select"_qs) && !msg.value(u"select"_qs).isString())) {
-        fail(u"invalid_message"_qs, u"\"filter\" and \"select\" must be strings"_qs);
-        return;
-    }
-    m_server->authorizer().tableInfo(sub->table, [self, sub, ref, fail, filterText, selectText](const Core::Result<TableInfo> &info) {
-        if (!self || sub->state == Subscription::State::Closed)
-            return;
-        if (!info) {
-            fail(u"unknown_table"_qs, info.error().message);
+        if (outcome.kind == Authorizer::Outcome::Kind::Unavailable) {
+            if (!self->retryLater(m, attempt, outcome.message, [self, m, serial](int n) { self->subscribeTable(m, serial, n); }))
+                self->m_pending.remove(m.id);
             return;
         }
-        sub->info = *info;
-        auto filter = Core::RowFilter::parse(filterText, info->columns);
-        if (!filter) {
-            fail(u"invalid_filter"_qs, filter.error().message);
+        if (outcome.kind == Authorizer::Outcome::Kind::Refused) {
+            fail(outcome.code, outcome.message);
             return;
         }
-        sub->filter = *filter;
-        if (!selectText.isEmpty()) {
-            for (const QString &c : selectText.split(u',')) {
-                const QString col = c.trimmed();
-                if (!info->columns.contains(col)) {
-                    fail(u"invalid_filter"_qs, u"select: unknown column \"%1\""_qs.arg(col));
-                    return;
-                }
-                sub->select << col;
-            }
+        auto sub = Subscription::forTable(m, info, self.data());
+        if (!sub) {
+            fail(sub.error().code.isEmpty() ? u"invalid_filter"_qs : sub.error().code, sub.error().message);
+            return;
         }
-        self->m_server->authorizer().canSelect(self->identity(), sub->table, [self, sub, ref, fail](const Core::Result<bool> &allowed) {
-            if (!self || sub->state == Subscription::State::Closed)
-                return;
-            if (!allowed) {
-                fail(u"forbidden"_qs, allowed.error().message);
-                return;
-            }
-            if (!*allowed) {
-                fail(u"forbidden"_qs, u"role \"%1\" may not SELECT from %2"_qs.arg(self->identity().role, sub->table));
-                return;
-            }
-            self->m_server->activate(sub, ref);
-        });
+        self->m_pending.remove(m.id);
+        self->m_subscriptions.insert(m.id, *sub);
+        self->m_ctx.pipeline->activate(*sub, m.ref);
     });
 }
 
-void Session::handleUnsubscribe(const QJsonObject &msg, const QString &ref)
+void Session::subscribeChannel(const ClientMessage &m, quint64 serial, int attempt)
 {
-    const QString id = msg.value(u"id"_qs).toString();
-    if (!m_subscriptions.contains(id)) {
-        sendError(u"invalid_message"_qs, u"no subscription \"%1\" on this connection"_qs.arg(id), id, ref);
-        return;
-    }
-    dropSubscription(id);
-    send({{u"type"_qs, u"unsubscribed"_qs}, {u"id"_qs, id}}, ref);
+    const QPointer<Session> self(this);
+    const Identity who = m_identity;
+    m_ctx.authorizer->canListen(who, m.channel, [self, m, serial, attempt, who](Authorizer::Outcome outcome, std::optional<bool> allowed) {
+        if (!self || self->m_closing || self->m_pending.value(m.id) != serial)
+            return;
+        auto fail = [&](const QString &code, const QString &message) {
+            self->m_pending.remove(m.id);
+            ++self->m_ctx.counters->refused;
+            self->sendError(code, message, m.id, m.ref);
+        };
+        if (who.key() != self->m_identity.key()) {
+            fail(u"unauthorized"_qs, u"the identity changed while subscribing; subscribe again"_qs);
+            return;
+        }
+        if (outcome.kind == Authorizer::Outcome::Kind::Unavailable) {
+            if (!self->retryLater(m, attempt, outcome.message, [self, m, serial](int n) { self->subscribeChannel(m, serial, n); }))
+                self->m_pending.remove(m.id);
+            return;
+        }
+        if (outcome.kind == Authorizer::Outcome::Kind::Refused) {
+            fail(outcome.code, outcome.message);
+            return;
+        }
+        // Without pg_events.authorize_channel: any connection with a token of a role
+        // other than the anonymous one.
+        const bool ok = allowed ? *allowed : (who.fromToken && who.role != self->m_ctx.config->anonRole);
+        if (!ok) {
+            fail(allowed ? u"forbidden"_qs : u"unauthorized"_qs,
+                 allowed ? u"not allowed to listen on channel \"%1\""_qs.arg(m.channel)
+                         : u"channels need an authenticated connection (or a pg_events.authorize_channel rule)"_qs);
+            return;
+        }
+        auto sub = Subscription::forChannel(m, self.data());
+        self->m_pending.remove(m.id);
+        self->m_subscriptions.insert(m.id, sub);
+        self->m_ctx.pipeline->activate(sub, m.ref);
+    });
 }
 
 } // namespace Realtime
