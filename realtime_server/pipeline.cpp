@@ -174,11 +174,12 @@ void Pipeline::historyLost(quint64 lsn)
         all += l;
     for (const SubList &l : std::as_const(m_byChannel))
         all += l;
-    for (const Waiting &w : m_waiting)
-        all << w.sub;
+    auto waiting = std::move(m_waiting);
     m_waiting.clear();
     for (const auto &sub : std::as_const(all))
         end(sub, u"cursor_too_old"_qs, u"the server lost part of the change history; resynchronise and subscribe without since"_qs);
+    for (const Waiting &w : waiting)
+        end(w.sub, u"cursor_too_old"_qs, u"the server lost part of the change history; resynchronise and subscribe without since"_qs, w.ref);
 }
 
 void Pipeline::stall(const Core::Error &error, quint64 txLsn)
@@ -206,11 +207,12 @@ void Pipeline::enterStall()
         all += l;
     for (const SubList &l : std::as_const(m_byChannel))
         all += l;
-    for (const Waiting &w : m_waiting)
-        all << w.sub;
+    auto waiting = std::move(m_waiting);
     m_waiting.clear();
     for (const auto &sub : std::as_const(all))
         end(sub, u"stream_error"_qs, message);
+    for (const Waiting &w : waiting)
+        end(w.sub, u"stream_error"_qs, message, w.ref);
 }
 
 // ---- subscriptions -------------------------------------------------------------------
@@ -218,7 +220,7 @@ void Pipeline::enterStall()
 void Pipeline::activate(const std::shared_ptr<Subscription> &sub, const QString &ref)
 {
     if (isStalled()) {
-        end(sub, u"stream_error"_qs, u"delivery has stopped: the server cannot read the change stream (%1)"_qs.arg(m_stall->message));
+        end(sub, u"stream_error"_qs, u"delivery has stopped: the server cannot read the change stream (%1)"_qs.arg(m_stall->message), ref);
         return;
     }
     if (!m_ready) {
@@ -235,7 +237,7 @@ void Pipeline::activate(const std::shared_ptr<Subscription> &sub, const QString 
 void Pipeline::start(const std::shared_ptr<Subscription> &sub, const QString &ref)
 {
     if (sub->since && !m_window.canServe(*sub->since)) {
-        end(sub, u"cursor_too_old"_qs, u"events after this cursor are no longer retained; resynchronise and subscribe without since"_qs);
+        end(sub, u"cursor_too_old"_qs, u"events after this cursor are no longer retained; resynchronise and subscribe without since"_qs, ref);
         return;
     }
     if (sub->isChannel())
@@ -291,7 +293,7 @@ void Pipeline::remove(const std::shared_ptr<Subscription> &sub)
     }
 }
 
-void Pipeline::end(const std::shared_ptr<Subscription> &sub, const QString &code, const QString &message)
+void Pipeline::end(const std::shared_ptr<Subscription> &sub, const QString &code, const QString &message, const QString &ref)
 {
     if (sub->state == Subscription::State::Closed)
         return;
@@ -299,7 +301,7 @@ void Pipeline::end(const std::shared_ptr<Subscription> &sub, const QString &code
     ++m_stats.subscriptionsEnded;
     qCInfo(lcPipeline).noquote() << "ended subscription" << sub->id() << "with" << code << ":" << message;
     if (sub->sink)
-        sub->sink->endSubscription(sub->id(), code, message);
+        sub->sink->endSubscription(sub->id(), code, message, ref);
 }
 
 void Pipeline::expireWaiting()
@@ -314,7 +316,7 @@ void Pipeline::expireWaiting()
         m_waitTimer.stop();
     for (const Waiting &w : expired)
         end(w.sub, u"unavailable"_qs, u"the server is still reading the change history from its replication slot; "
-                                      "subscribe again in a moment"_qs);
+                                      "subscribe again in a moment"_qs, w.ref);
 }
 
 const Pipeline::SubList *Pipeline::candidates(const PgEvent &event) const

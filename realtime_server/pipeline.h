@@ -121,7 +121,7 @@ private:
     void finishReplay(const std::shared_ptr<Replay> &replay);
     void start(const std::shared_ptr<Subscription> &sub, const QString &ref);
     void send(const std::shared_ptr<Subscription> &sub, const Core::EventCursor &cursor, const QByteArray &frame, bool replay);
-    void end(const std::shared_ptr<Subscription> &sub, const QString &code, const QString &message);
+    void end(const std::shared_ptr<Subscription> &sub, const QString &code, const QString &message, const QString &ref = {});
     const SubList *candidates(const Core::PgEvent &event) const;
     void updateFlow();
     void enterStall();

@@ -115,8 +115,7 @@ Server::~Server()
     qDeleteAll(sessions);
     m_stream->stop();
     // Sockets still open die with m_tcp, after the counters they would update.
-    for (SocketSlot *slot : m_tcp.findChildren<SocketSlot *>())
-        slot->release = {};
+    *m_alive = false;
 }
 
 Core::Status Server::listen()
@@ -175,7 +174,9 @@ void Server::onTcpConnection()
         // Released when the socket is destroyed, whoever destroys it: a child object,
         // because QWebSocket cuts the connections of the sockets it takes over.
         auto *slot = new SocketSlot(socket);
-        slot->release = [this, peer] {
+        slot->release = [this, peer, alive = m_alive] {
+            if (!*alive)
+                return;
             --m_sockets;
             if (--m_perAddress[peer] <= 0)
                 m_perAddress.remove(peer);

@@ -80,6 +80,7 @@ private:
     int m_sockets = 0;
     QHash<QHostAddress, int> m_perAddress;
     QHash<QString, QPointer<QTcpSocket>> m_upgrading; // "address/port" -> socket in the handshake
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
     qint64 m_rejectedConnections = 0;
     qint64 m_streamErrors = 0;
     bool m_shuttingDown = false;

@@ -93,11 +93,11 @@ void Session::sendError(const QString &code, const QString &message, const QStri
     send(e, ref);
 }
 
-void Session::endSubscription(const QString &id, const QString &code, const QString &message)
+void Session::endSubscription(const QString &id, const QString &code, const QString &message, const QString &ref)
 {
     if (!m_subscriptions.remove(id))
         return;
-    sendError(code, message, id);
+    sendError(code, message, id, ref);
 }
 
 void Session::shutdown(const QString &code, const QString &message)

@@ -60,7 +60,7 @@ public:
     // SubscriberSink
     const Identity &identity() const override { return m_identity; }
     bool sendFrame(const QByteArray &frame) override;
-    void endSubscription(const QString &id, const QString &code, const QString &message) override;
+    void endSubscription(const QString &id, const QString &code, const QString &message, const QString &ref = {}) override;
 
     void sendError(const QString &code, const QString &message, const QString &subId = {}, const QString &ref = {});
     void send(QJsonObject message, const QString &ref = {});

@@ -25,7 +25,8 @@ public:
     // false: the connection is closing (slow consumer, gone): send nothing more.
     virtual bool sendFrame(const QByteArray &frame) = 0;
     // Ends one subscription with an error message; the connection stays open.
-    virtual void endSubscription(const QString &id, const QString &code, const QString &message) = 0;
+    // `ref`: the subscribe request this answers, when it ends before it started.
+    virtual void endSubscription(const QString &id, const QString &code, const QString &message, const QString &ref = {}) = 0;
 };
 
 // One client subscription to a table's changes or a channel's events, with the rules of

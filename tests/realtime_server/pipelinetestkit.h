@@ -136,9 +136,9 @@ public:
         frames << QJsonDocument::fromJson(frame).object();
         return true;
     }
-    void endSubscription(const QString &id, const QString &code, const QString &message) override
+    void endSubscription(const QString &id, const QString &code, const QString &message, const QString &ref) override
     {
-        ended << QJsonObject{{u"id"_qs, id}, {u"code"_qs, code}, {u"message"_qs, message}};
+        ended << QJsonObject{{u"id"_qs, id}, {u"code"_qs, code}, {u"message"_qs, message}, {u"ref"_qs, ref}};
     }
     QList<QJsonObject> of(const QString &type) const
     {

@@ -139,9 +139,10 @@ void TestPipeline::sinceOlderThanTheSlotIsTooOld()
     p.slotStartedAt(5000);
     p.markCaughtUp();
     FakeSink a(u"u"_qs);
-    p.activate(tableSub(&a, table(100, false), u"old"_qs, {}, EventCursor{4000, 3}), {});
+    p.activate(tableSub(&a, table(100, false), u"old"_qs, {}, EventCursor{4000, 3}), u"ref-1"_qs);
     QCOMPARE(a.ended.size(), 1);
     QCOMPARE(a.ended.first().value(u"code"_qs).toString(), u"cursor_too_old"_qs);
+    QCOMPARE(a.ended.first().value(u"ref"_qs).toString(), u"ref-1"_qs); // the answer to that subscribe
     QCOMPARE(a.ended.first().value(u"id"_qs).toString(), u"old"_qs);
     p.activate(tableSub(&a, table(100, false), u"ok"_qs, {}, EventCursor{5000, 0}), {});
     QCOMPARE(a.ended.size(), 1);
