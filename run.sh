@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds, and brings up the example to-do project with `pgext dev`: its local
 # PostgreSQL, PostgREST, pg_events_ws and the frontend. Stays in the foreground (it prints
-# the URLs; open the frontend in a browser) until Ctrl-C, which stops the services;
-# PostgreSQL keeps running (`build/app/cli/pgext -p example db:stop` stops it).
+# the URLs; open the frontend in a browser) until Ctrl-C, which stops what it started (the
+# services, and PostgreSQL when it was not running before).
 # Not for tests or CI: ./test.sh never calls this script.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -37,7 +37,7 @@ void AsyncConnection::open(const QString &conninfo)
     close();
     const QByteArray info = conninfo.toUtf8();
     const char *keys[] = {"dbname", "application_name", "client_encoding", nullptr};
-    const char *values[] = {info.constData(), "pgext", "UTF8", nullptr};
+    const char *values[] = {info.constData(), m_applicationName.constData(), "UTF8", nullptr};
     m_conn.reset(PQconnectStartParams(keys, values, 1));
     if (!m_conn || PQstatus(m_conn.get()) == CONNECTION_BAD) {
         fail(m_conn ? QString::fromUtf8(PQerrorMessage(m_conn.get())).trimmed()

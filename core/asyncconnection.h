@@ -69,6 +69,8 @@ public:
     ~AsyncConnection() override;
 
     void open(const QString &conninfo);
+    // Shown in pg_stat_activity (default "pgext"); takes effect at the next open().
+    void setApplicationName(const QString &name) { m_applicationName = name.toUtf8(); }
     void close();
     State state() const { return m_state; }
 
@@ -137,6 +139,7 @@ private:
     quint64 m_nextId = 1;
     bool m_cancelRequested = false;
     bool m_rollbackLeftovers = false;
+    QByteArray m_applicationName = "pgext";
     // Pipeline progress: the statement whose results arrive next, syncs still expected.
     PipelineReply m_pipelineReply;
     size_t m_pipelineIndex = 0;

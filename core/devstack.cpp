@@ -78,6 +78,11 @@ QString DevStack::anonRole(const Project &project)
     return role.isEmpty() ? u"web_anon"_qs : role;
 }
 
+QString DevStack::preRequest(const Project &project)
+{
+    return confValue(project, u"db-pre-request"_qs);
+}
+
 QString DevStack::slotName(const Project &project)
 {
     QString slot = project.manifest().realtimeSlot;
@@ -414,6 +419,7 @@ Status DevStack::prepare()
                      : u"starting PostgreSQL on 127.0.0.1:%1 ..."_qs.arg(cluster->options().port));
     if (Status s = cluster->start(); !s)
         return release(s);
+    m_startedCluster = m_startedCluster || !m_timings.clusterWasRunning;
     m_socketDir = cluster->options().socketDir;
     m_clusterPort = cluster->options().port;
     const QString db = m_project.manifest().databaseName;
@@ -535,8 +541,13 @@ Status DevStack::startServices()
         s.program = m_realtime;
         s.workingDirectory = m_project.root();
         // Other PG_EVENTS_WS_* variables in pgext's environment pass through (limits, window).
-        // The replication stream needs a REPLICATION role: the local superuser over the socket.
-        s.environment.insert(u"DATABASE_URL"_qs, m_clusterConninfo);
+        // Checks run as PostgREST's authenticator, so a token reaches no further over
+        // WebSocket than over HTTP; only the replication stream needs a REPLICATION
+        // role: the local superuser over the socket.
+        s.environment.insert(u"DATABASE_URL"_qs, m_clusterConninfo + u" user=authenticator"_qs);
+        s.environment.insert(u"PG_EVENTS_WS_DATABASE_REPLICATION_URL"_qs, m_clusterConninfo);
+        if (const QString pre = preRequest(m_project); !pre.isEmpty())
+            s.environment.insert(u"PG_EVENTS_WS_AUTH_PRE_REQUEST"_qs, pre);
         s.environment.insert(u"JWT_SECRET"_qs, QString::fromUtf8(m_secret));
         s.environment.insert(u"PG_EVENTS_WS_SERVER_HOST"_qs, u"127.0.0.1"_qs);
         s.environment.insert(u"PG_EVENTS_WS_SERVER_PORT"_qs, QString::number(m.realtimePort));
@@ -544,7 +555,8 @@ Status DevStack::startServices()
         s.environment.insert(u"PG_EVENTS_WS_AUTH_ANON_ROLE"_qs, anonRole(m_project));
         s.logFile = QDir(logs).filePath(u"realtime.log"_qs);
         s.port = m.realtimePort;
-        s.healthPath = u"/health"_qs;
+        // Liveness, not readiness: a busy server (lag, slow checks) is not restarted.
+        s.healthPath = u"/health/live"_qs;
         s.portSetting = u"[realtime] port in pgext.toml"_qs;
         s.startTimeoutMs = m_options.startTimeoutMs;
         m_supervisor->add(s);

@@ -73,6 +73,9 @@ public:
     // PostgreSQL keeps running.
     void stop();
     Status stopDatabase();
+    // Did prepare() start the cluster (it was not running before)? Then stopping what
+    // `pgext dev` or the studio started includes it.
+    bool startedCluster() const { return m_startedCluster; }
 
     const Project &project() const { return m_project; }
     ServiceSupervisor *supervisor() const { return m_supervisor; }
@@ -98,6 +101,8 @@ public:
     static QString defaultTokenRole(const Project &project);
     // The anonymous role from postgrest.conf's db-anon-role ("web_anon" when unset).
     static QString anonRole(const Project &project);
+    // postgrest.conf's db-pre-request ("" when unset): pg_events_ws runs it too.
+    static QString preRequest(const Project &project);
     static QString slotName(const Project &project);
     static QByteArray configJs(const QString &postgrestUrl, const QString &realtimeUrl);
 
@@ -135,6 +140,7 @@ private:
     QElapsedTimer m_clock;          // since prepare()
     qint64 m_servicesStartedMs = 0;
     bool m_prepared = false;
+    std::atomic<bool> m_startedCluster{false}; // written by prepare() on a worker thread
 };
 
 } // namespace Core

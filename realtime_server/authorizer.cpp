@@ -72,6 +72,7 @@ Authorizer::Authorizer(Options options, QObject *parent) : QObject(parent), m_op
     for (int i = 0; i < std::max(1, m_options.poolSize); ++i) {
         auto *c = new AsyncConnection(this);
         c->setRollbackLeftovers(true);
+        c->setApplicationName(u"pg_events_ws"_qs);
         // Reconnect a pool member that lost its server; queued work was already failed.
         auto reopen = [this, c] { QTimer::singleShot(1000, c, [this, c] { c->open(m_options.conninfo); }); };
         connect(c, &AsyncConnection::disconnected, this, [reopen](const Error &e) {

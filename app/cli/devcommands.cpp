@@ -39,7 +39,7 @@ void Cli::devOptions(QCommandLineParser &parser)
     parser.addOption({u"no-realtime"_qs, u"Do not start pg_events_ws."_qs});
     parser.addOption({u"no-postgrest"_qs, u"Do not start PostgREST."_qs});
     parser.addOption({u"no-frontend"_qs, u"Do not serve frontend/."_qs});
-    parser.addOption({u"stop-db"_qs, u"Stop the project's PostgreSQL too when pgext dev ends."_qs});
+    parser.addOption({u"stop-db"_qs, u"Stop the project's PostgreSQL when pgext dev ends, also when it was running before (it is stopped anyway when pgext dev started it)."_qs});
     parser.addOption({u"verbose"_qs, u"Print every line the services log."_qs});
 }
 
@@ -172,15 +172,17 @@ int Cli::cmdDev(QCommandLineParser &parser)
               << ": stopping the services ...\n";
         m_out.flush();
         stack.stop();
-        if (stopDb) {
+        // What pgext dev started it stops, and nothing else: a cluster that was running
+        // before keeps running unless --stop-db says otherwise.
+        if (stopDb || stack.startedCluster()) {
             if (Status s = stack.stopDatabase(); !s) {
                 fail(s.error());
                 exitCode = 1;
             } else {
-                m_out << "Stopped PostgreSQL.\n";
+                m_out << (stopDb ? "Stopped PostgreSQL.\n" : "Stopped PostgreSQL too (pgext dev started it).\n");
             }
         } else {
-            m_out << "Stopped. PostgreSQL keeps running (like `pgext db:start`); stop it with `pgext db:stop`.\n";
+            m_out << "Stopped. PostgreSQL keeps running: it was running before pgext dev; stop it with `pgext db:stop`.\n";
         }
         m_out.flush();
         QCoreApplication::exit(exitCode);

@@ -625,8 +625,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
     }
     StudioSettings::instance().setWindowLayout(saveGeometry(), saveState());
     StudioSettings::instance().sync();
-    // PostgREST and pg_events_ws stop with the studio; stop them without freezing the window
-    // (PostgreSQL keeps running, as after `pgext db:start`; Services ▸ Stop All stops it too).
+    // PostgREST and pg_events_ws stop with the studio; stop them without freezing the window.
+    // PostgreSQL stops too when the studio started it (stopServices() knows); one that was
+    // running before keeps running.
     if (m_session && m_session->stackPhase() != ProjectSession::StackPhase::Off) {
         if (!m_closing) {
             m_closing = true;

@@ -570,6 +570,9 @@ void ProjectSession::teardownStack()
 
 void ProjectSession::stopServices(bool database)
 {
+    // Stopping what the studio started includes the cluster it started.
+    if (m_stack && m_stack->startedCluster())
+        database = true;
     m_stopDatabaseAfter = database;
     if (m_phase == StackPhase::Preparing) {
         // prepare() runs on a worker: ask it to stop at its next step, and tear down when
