@@ -248,6 +248,42 @@ Status Migrator::record(const MigrationFile &file, qint64 ms, bool success)
     return {};
 }
 
+// The statement from its first word on: whitespace, -- comments and (nested) /* */
+// comments before it removed.
+static QString withoutLeadingComments(const QString &text)
+{
+    qsizetype i = 0;
+    const qsizetype n = text.size();
+    while (i < n) {
+        if (text[i].isSpace()) {
+            ++i;
+        } else if (text.mid(i, 2) == u"--"_qs) {
+            while (i < n && text[i] != u'\n')
+                ++i;
+        } else if (text.mid(i, 2) == u"/*"_qs) {
+            int depth = 0;
+            do {
+                if (text.mid(i, 2) == u"/*"_qs) {
+                    ++depth;
+                    i += 2;
+                } else if (text.mid(i, 2) == u"*/"_qs) {
+                    --depth;
+                    i += 2;
+                } else {
+                    ++i;
+                }
+            } while (i < n && depth > 0);
+        } else {
+            break;
+        }
+    }
+    return text.mid(i);
+}
+
+// What a file may change in the session must not reach the next file: SET, and also
+// SET ROLE and SET SESSION AUTHORIZATION, which RESET ALL leaves alone.
+static const char ResetSession[] = "RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL";
+
 Status Migrator::apply(const MigrationFile &file, const Options &)
 {
     auto statements = SqlSplitter::split(file.content);
@@ -259,10 +295,14 @@ Status Migrator::apply(const MigrationFile &file, const Options &)
     if (!file.noTransaction) {
         // The file already runs inside our transaction; its own BEGIN/COMMIT would end
         // it early and split the file from its history row.
-        static const QRegularExpression control(u"^(BEGIN|COMMIT|ROLLBACK|START\\s+TRANSACTION|END|ABORT)\\b"_qs,
-                                                QRegularExpression::CaseInsensitiveOption);
+        // Judged on the first words after any comments: "COMMIT /* ATOMIC */" and
+        // "-- note\nCOMMIT" are transaction control too (BEGIN ATOMIC only occurs inside
+        // a CREATE FUNCTION, never at the start of a statement).
+        static const QRegularExpression control(
+            u"^(BEGIN|COMMIT|ROLLBACK|START\\s+TRANSACTION|END|ABORT|PREPARE\\s+TRANSACTION)\\b"_qs,
+            QRegularExpression::CaseInsensitiveOption);
         for (const SqlSplitter::Statement &st : *statements) {
-            if (control.match(st.text).hasMatch() && !st.text.contains(u"ATOMIC"_qs, Qt::CaseInsensitive)) {
+            if (control.match(withoutLeadingComments(st.text)).hasMatch()) {
                 Error e = Error::validation(u"transaction control statement in a migration file"_qs,
                                             u"Each file already runs in its own transaction: remove it, or put "
                                             "`-- pgext:no-transaction` on the first line to manage transactions yourself."_qs);
@@ -286,15 +326,18 @@ Status Migrator::apply(const MigrationFile &file, const Options &)
             if (!file.noTransaction) {
                 (void)m_conn.exec(u"ROLLBACK"_qs);
             } else {
+                (void)m_conn.exec(u"RESET SESSION AUTHORIZATION; RESET ROLE"_qs);
                 // Statements before this one are committed: say so, and remember the failure.
                 (void)record(file, timer.elapsed(), false);
                 e.detail = (e.detail.isEmpty() ? QString() : e.detail + u"\n  "_qs)
                            + u"This file runs without a transaction: statements before line %1 stay applied."_qs.arg(e.line);
             }
-            (void)m_conn.exec(u"RESET ALL"_qs);
+            (void)m_conn.exec(QString::fromLatin1(ResetSession));
             return e;
         }
     }
+    // The history row is written as the migrating role, not as one the file switched to.
+    (void)m_conn.exec(u"RESET SESSION AUTHORIZATION; RESET ROLE"_qs);
     if (Status s = record(file, timer.elapsed(), true); !s) {
         if (!file.noTransaction)
             (void)m_conn.exec(u"ROLLBACK"_qs);
@@ -307,8 +350,7 @@ Status Migrator::apply(const MigrationFile &file, const Options &)
             return e; // deferred constraint failures surface here
         }
     }
-    // A file's SET commands must not leak into the next file.
-    (void)m_conn.exec(u"RESET ALL"_qs);
+    (void)m_conn.exec(QString::fromLatin1(ResetSession));
     return {};
 }
 

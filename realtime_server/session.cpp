@@ -259,12 +259,18 @@ void Session::scheduleExpiry()
         return;
     // PostgREST accepts a token until 30 s after exp; so do we. QTimer takes an int of
     // milliseconds (24.8 days): far expiries are reached in steps.
-    const qint64 ms = (*m_tokenExp + m_ctx.jwt->config().clockSkewSeconds - QDateTime::currentSecsSinceEpoch()) * 1000;
-    if (ms <= 0) {
+    const qint64 step = expiryStepMs(*m_tokenExp, QDateTime::currentSecsSinceEpoch(), m_ctx.jwt->config().clockSkewSeconds);
+    if (step <= 0) {
         expireToken();
         return;
     }
-    m_expiry.start(int(std::min<qint64>(ms, qint64(24) * 3600 * 1000)));
+    m_expiry.start(int(step));
+}
+
+qint64 Session::expiryStepMs(qint64 expSeconds, qint64 nowSeconds, int skewSeconds)
+{
+    const qint64 ms = (expSeconds + skewSeconds - nowSeconds) * 1000;
+    return ms <= 0 ? 0 : std::min<qint64>(ms, qint64(24) * 3600 * 1000);
 }
 
 void Session::expireToken()

@@ -66,6 +66,9 @@ public:
     void send(QJsonObject message, const QString &ref = {});
     // Tells the client why, then closes.
     void shutdown(const QString &code, const QString &message);
+    // How long until the expiry timer looks again: 0 when the token (exp + skew) has
+    // expired, at most a day otherwise (QTimer's int milliseconds end at 24.8 days).
+    static qint64 expiryStepMs(qint64 expSeconds, qint64 nowSeconds, int skewSeconds);
 
 Q_SIGNALS:
     void closed(Realtime::Session *session);

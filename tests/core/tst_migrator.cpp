@@ -24,6 +24,9 @@ private Q_SLOTS:
     void noTransactionFile();
     void failedNoTransactionFileIsRecorded();
     void transactionControlRejected();
+    void transactionControlBehindComments_data();
+    void transactionControlBehindComments();
+    void roleDoesNotLeakIntoTheNextFile();
     void changedAppliedFileIsAnError();
     void outOfOrder();
     void missingAppliedFile();
@@ -229,6 +232,46 @@ void TestMigrator::transactionControlRejected()
     QVERIFY(r.error().message.contains(u"transaction control"_qs));
     QCOMPARE(r.error().line, 2);
     QCOMPARE(scalar(u"SELECT to_regclass('a') IS NULL"_qs), u"t"_qs);
+}
+
+void TestMigrator::transactionControlBehindComments_data()
+{
+    // Defect 15 of the realtime issue: "COMMIT /* ATOMIC */" passed the check.
+    QTest::addColumn<QString>("statement");
+    QTest::newRow("comment naming ATOMIC") << u"COMMIT /* ATOMIC */"_qs;
+    QTest::newRow("line comment before") << u"-- done\ncommit"_qs;
+    QTest::newRow("nested block comment before") << u"/* a /* b */ c */ END"_qs;
+    QTest::newRow("prepare transaction") << u"PREPARE TRANSACTION 'x'"_qs;
+}
+
+void TestMigrator::transactionControlBehindComments()
+{
+    QFETCH(QString, statement);
+    m_project->write(u"migrations/20260101000000_tx.sql"_qs, u"CREATE TABLE a (x int);\n"_qs + statement + u";\nCREATE TABLE b (x int);"_qs);
+    auto r = migrate();
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().message.contains(u"transaction control"_qs), qPrintable(r.error().message));
+    QCOMPARE(scalar(u"SELECT to_regclass('a') IS NULL"_qs), u"t"_qs);
+    // BEGIN ATOMIC inside a function body stays allowed.
+    m_project->write(u"migrations/20260101000000_tx.sql"_qs,
+                     u"CREATE FUNCTION one() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;"_qs);
+    QVERIFY2(migrate().ok(), "BEGIN ATOMIC refused");
+}
+
+void TestMigrator::roleDoesNotLeakIntoTheNextFile()
+{
+    // Defect 15: RESET ALL does not undo SET ROLE / SET SESSION AUTHORIZATION, so one
+    // file's role applied the next file (and owned its objects).
+    scalar(u"DO $$ BEGIN CREATE ROLE mig_low NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"_qs);
+    scalar(u"GRANT CREATE ON SCHEMA public TO mig_low"_qs);
+    m_project->write(u"migrations/20260101000001_low.sql"_qs, u"SET ROLE mig_low;\nCREATE TABLE low_owned (x int);"_qs);
+    m_project->write(u"migrations/20260101000002_auth.sql"_qs, u"SET SESSION AUTHORIZATION mig_low;\nCREATE TABLE auth_owned (x int);"_qs);
+    m_project->write(u"migrations/20260101000003_next.sql"_qs, u"CREATE TABLE next_owned (x int);"_qs);
+    auto r = migrate();
+    QVERIFY2(r.ok(), r.ok() ? "" : qPrintable(r.error().toString()));
+    QCOMPARE(scalar(u"SELECT tableowner FROM pg_tables WHERE tablename = 'low_owned'"_qs), u"mig_low"_qs);
+    QCOMPARE(scalar(u"SELECT tableowner FROM pg_tables WHERE tablename = 'auth_owned'"_qs), u"mig_low"_qs);
+    QCOMPARE(scalar(u"SELECT tableowner FROM pg_tables WHERE tablename = 'next_owned'"_qs), u"postgres"_qs);
 }
 
 void TestMigrator::changedAppliedFileIsAnError()

@@ -1,4 +1,5 @@
 #include "clientmessage.h"
+#include "session.h"
 
 #include <QTest>
 
@@ -13,6 +14,7 @@ private Q_SLOTS:
     void refused();
     void accepted();
     void cursorOrder();
+    void expirySteps();
 };
 
 void TestClientMessage::refused_data()
@@ -93,6 +95,17 @@ void TestClientMessage::cursorOrder()
     QVERIFY(a.toString() < b.toString() && b.toString() < c.toString() && c.toString() < d.toString());
     for (const auto &x : {a, b, c, d})
         QCOMPARE(*Core::EventCursor::parse(x.toString()), x);
+}
+
+void TestClientMessage::expirySteps()
+{
+    // Defect 15: the expiry timer was capped at ~24.8 days (int milliseconds), so a token
+    // valid for 30 days ended its subscriptions early. The timer now steps a day at a time.
+    const qint64 now = 1800000000;
+    QCOMPARE(Session::expiryStepMs(now + 30 * 86400, now, 30), qint64(86400) * 1000);
+    QCOMPARE(Session::expiryStepMs(now + 10, now, 30), qint64(40) * 1000);
+    QCOMPARE(Session::expiryStepMs(now - 31, now, 30), 0);
+    QVERIFY(Session::expiryStepMs(now + 400LL * 86400, now, 30) < std::numeric_limits<int>::max());
 }
 
 QTEST_APPLESS_MAIN(TestClientMessage)
