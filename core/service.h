@@ -70,6 +70,7 @@ public:
     static QString stateName(State state);
     qint64 pid() const;
     int restartCount() const { return m_restarts; }
+    bool isRestartScheduled() const { return m_restartTimer.isActive(); }
     // Why the service last failed (empty message if it never did).
     const Error &lastError() const { return m_lastError; }
     // The last lines the program printed (for error details).

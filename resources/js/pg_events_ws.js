@@ -5,7 +5,9 @@
 //   const client = new PgEventsClient('ws://127.0.0.1:8090', { getToken: async () => token });
 //   const sub = client.subscribe({ table: 'public.tasks' }, {
 //     onChange: (change) => { ... },     // insert/update/delete, in cursor order, no duplicates
-//     onResync: () => refetchEverything(), // history was lost (cursor_too_old): reload via PostgREST
+//     onResync: () => refetchEverything(), // history lost (cursor_too_old), a truncate, or a
+//                                          // change the server could not check (row_withheld)
+//     onError: (e) => { ... },           // the subscription ended: forbidden, check_failed, ...
 //   });
 //   client.connect();
 //   ...; sub.unsubscribe(); client.close();
@@ -13,7 +15,8 @@
 // The client reconnects with exponential backoff, re-authenticates (asking getToken for a
 // fresh token), resumes every subscription from the last cursor it delivered, drops
 // duplicates by cursor (delivery is at-least-once), refreshes the token before it
-// expires, and turns cursor_too_old into a fresh subscription plus onResync.
+// expires, turns cursor_too_old into a fresh subscription plus onResync, and subscribes
+// again (with its cursor) after `unavailable`, `rate_limited` and `stream_error`.
 // The one copy: `pgext init` places it into a new project's frontend/.
 
 export const PROTOCOL_VERSION = 1;
@@ -26,7 +29,12 @@ const DEFAULTS = {
   pingIntervalMs: 20000,
   pongTimeoutMs: 10000,
   refreshBeforeExpirySeconds: 60,
+  retrySubscribeMs: 2000,      // after unavailable / rate_limited
+  retryStreamErrorMs: 15000,   // after stream_error (the server stopped delivery)
 };
+
+// Errors after which a subscription is tried again later, resuming from its cursor.
+const RETRY_LATER = { unavailable: 'retrySubscribeMs', rate_limited: 'retrySubscribeMs', stream_error: 'retryStreamErrorMs' };
 
 // Cursors are fixed-width lower-case hex: string order is cursor order.
 export function cursorAfter(a, b) {
@@ -268,11 +276,13 @@ export class PgEventsClient {
     this._send(m).catch(() => {});
   }
 
+  // Resolves once the server confirmed it (nothing more arrives for it), or at once offline.
   _unsubscribe(sub) {
-    if (!sub.active) return;
+    if (!sub.active) return Promise.resolve();
     sub.active = false;
     this._subs.delete(sub.id);
-    if (this._ready) this._send({ type: 'unsubscribe', id: sub.id }).catch(() => {});
+    if (!this._ready) return Promise.resolve();
+    return this._send({ type: 'unsubscribe', id: sub.id }, true).then(() => {}, () => {});
   }
 
   _deliver(sub, msg, handler) {
@@ -331,6 +341,12 @@ export class PgEventsClient {
         if (sub) this._deliver(sub, msg, sub.handlers.onEvent);
         break;
       }
+      case 'truncate': {
+        // Every row of the table is gone: drop what you hold (onTruncate), or reload.
+        const sub = this._subs.get(msg.sub);
+        if (sub) this._deliver(sub, msg, sub.handlers.onTruncate || ((m, s) => s.handlers.onResync && s.handlers.onResync(s, m)));
+        break;
+      }
       case 'unsubscribed':
       case 'pong':
         break;
@@ -344,6 +360,19 @@ export class PgEventsClient {
 
   _onError(msg) {
     const sub = msg.id ? this._subs.get(msg.id) : null;
+    if (msg.code === 'row_withheld' && sub) {
+      // The subscription goes on; one change could not be checked: reload to be sure.
+      if (sub.handlers.onResync) sub.handlers.onResync(sub, msg);
+      return;
+    }
+    if (sub && RETRY_LATER[msg.code]) {
+      // Not a verdict: the server could not serve it now. Ask again later, from the cursor.
+      sub.live = false;
+      this._timer(() => { if (sub.active && this._ready && this._subs.get(sub.id) === sub) this._sendSubscribe(sub); },
+                  this.options[RETRY_LATER[msg.code]]);
+      if (sub.handlers.onError) sub.handlers.onError(msg, sub);
+      return;
+    }
     if (msg.code === 'cursor_too_old' && sub) {
       // The server no longer has our history: subscribe fresh, then let the app reload.
       sub.cursor = null;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { createProject, sleep, waitFor } from '../js/harness.mjs';
+import { createProject, waitFor } from '../js/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -111,7 +111,11 @@ test('two pages as A, one as B: live updates within 1 s, B sees nothing of A, co
   await b.fill('#new-title', 'bob private');
   await b.click('#add');
   await b.waitForSelector('#tasks li');
-  await sleep(500);
+  // Changes reach page 2 in commit order: once a later task of A's is there, B's earlier
+  // one would be too, had it leaked.
+  await a1.fill('#new-title', 'after bob');
+  await a1.click('#add');
+  await a2.waitForFunction(() => [...document.querySelectorAll('#tasks li .title')].some((e) => e.textContent === 'after bob'));
   assert.deepEqual((await titles(b)).map((t) => t.title), ['bob private']);
   assert.ok(!(await titles(a2)).some((t) => t.title === 'bob private'));
 
@@ -138,7 +142,7 @@ test('two pages as A, one as B: live updates within 1 s, B sees nothing of A, co
   }, truth, { polling: 20, timeout: 20000 });
   timings.convergeAfterKillMs = Date.now() - killedAt;
   assert.deepEqual(await titles(a2), truth);
-  assert.equal(truth.length, 4);
+  assert.equal(truth.length, 5); // the four of before, and "after bob"
   await a2.waitForSelector('#status[data-status=live]');
 
   // After everything, B still sees only its own task.

@@ -54,6 +54,32 @@ describe('client logic (scripted server)', () => {
     client.close();
   });
 
+  test('unavailable and stream_error: subscribe again later, from the cursor; truncate and row_withheld: resync', async () => {
+    // The server answers these when PostgreSQL is away or delivery stopped: not on demand.
+    const client = new PgEventsClient('ws://fake', { WebSocket: FakeSocket, retrySubscribeMs: 50, retryStreamErrorMs: 80 });
+    const errors = [];
+    const resyncs = [];
+    const truncates = [];
+    client.subscribe({ table: 'public.tasks', id: 'u' }, { onError: (e) => errors.push(e.code), onResync: (s, m) => resyncs.push(m && m.code) });
+    client.subscribe({ table: 'public.tasks', id: 't' }, { onTruncate: (m) => truncates.push(m.cursor) });
+    client.connect();
+    await waitFor(() => FakeSocket.last && FakeSocket.last.sent.filter((m) => m.type === 'subscribe').length === 2);
+    const ws = FakeSocket.last;
+    ws.serverSays({ type: 'subscribed', id: 'u', cursor: '0000000000000010.00000000' });
+    ws.serverSays({ type: 'change', sub: 'u', cursor: '0000000000000011.00000000', op: 'insert', record: { id: 1 }, old_record: null });
+    ws.serverSays({ type: 'error', id: 'u', code: 'unavailable', message: 'the server cannot reach the database' });
+    await waitFor(() => ws.sent.filter((m) => m.type === 'subscribe' && m.id === 'u').length === 2, { what: 'a second subscribe' });
+    assert.equal(ws.sent.filter((m) => m.id === 'u').pop().since, '0000000000000011.00000000');
+    ws.serverSays({ type: 'error', id: 'u', code: 'stream_error', message: 'delivery stopped' });
+    await waitFor(() => ws.sent.filter((m) => m.type === 'subscribe' && m.id === 'u').length === 3, { what: 'a third subscribe' });
+    assert.deepEqual(errors, ['unavailable', 'stream_error']);
+    ws.serverSays({ type: 'error', id: 'u', code: 'row_withheld', cursor: '0000000000000012.00000000', message: 'refetch' });
+    assert.deepEqual(resyncs, ['row_withheld']);
+    ws.serverSays({ type: 'truncate', sub: 't', cursor: '0000000000000013.00000000', table: 'public.tasks' });
+    assert.deepEqual(truncates, ['0000000000000013.00000000']);
+    client.close();
+  });
+
   test('cursorAfter compares cursors as strings', () => {
     assert.ok(cursorAfter('0000000000000002.00000000', '0000000000000001.ffffffff'));
     assert.ok(!cursorAfter('0000000000000001.00000000', '0000000000000001.00000000'));
@@ -108,10 +134,15 @@ describe('against pg_events_ws (pgext dev)', () => {
     assert.equal(changes[1].record.done, true);
     assert.equal(changes[2].old_record.id, task.id);
     assert.ok(cursorAfter(changes[1].cursor, changes[0].cursor) && cursorAfter(changes[2].cursor, changes[1].cursor));
-    sub.unsubscribe();
-    await sleep(100);
-    await project.addTask(tokenA, 'after unsubscribe');
-    await sleep(500);
+    // A second subscription on the same connection sees the next insert; by then the
+    // unsubscribed one would have had it too (one delivery pass per change).
+    const watched = [];
+    let watching = false;
+    client.subscribe({ table: 'public.tasks' }, { onSubscribed: () => { watching = true; }, onChange: (c) => watched.push(c) });
+    await waitFor(() => watching, { what: 'the watcher' });
+    await sub.unsubscribe();
+    const after = await project.addTask(tokenA, 'after unsubscribe');
+    await waitFor(() => watched.some((c) => c.record && c.record.id === after.id), { what: 'the watcher got it' });
     assert.equal(changes.length, 3);
   });
 
@@ -131,7 +162,10 @@ describe('against pg_events_ws (pgext dev)', () => {
     await project.api(`/tasks?id=eq.${task.id}`, { method: 'DELETE', token: tokenA });
     const mine = await project.addTask(tokenB, 'B owns this');
     await waitFor(() => seenA.length >= 2 && seenB.length >= 1, { what: 'deliveries' });
-    await sleep(300);
+    // A later change of B's own is delivered after everything before it.
+    const marker = await project.addTask(tokenB, 'marker of B');
+    await waitFor(() => seenB.some((c) => c.record && c.record.id === marker.id), { what: "B's marker" });
+    seenB.splice(seenB.findIndex((c) => c.record && c.record.id === marker.id), 1);
     // B gets its own insert; of A's rows at most a delete carrying only the primary key
     // (RLS tables: the server cannot check a row that no longer exists).
     assert.deepEqual(seenB.filter((c) => c.op !== 'delete').map((c) => c.record.id), [mine.id]);
@@ -147,8 +181,11 @@ describe('against pg_events_ws (pgext dev)', () => {
     client.connect();
     await waitFor(() => subscribed);
     const before = client.tokenExp;
-    await sleep(1100); // a new iat/exp second
-    const { token } = await project.api('/rpc/login', { method: 'POST', body: { email: 'a@example.com', password: 'correct horse battery' } });
+    // A token minted in a later second (a new exp): ask until the login gives one.
+    const token = await waitFor(async () => {
+      const { token: t } = await project.api('/rpc/login', { method: 'POST', body: { email: 'a@example.com', password: 'correct horse battery' } });
+      return claims(t).exp > before ? t : null;
+    }, { intervalMs: 100, what: 'a token with a later exp' });
     assert.equal(claims(token).sub, claims(tokenA).sub);
     client.setToken(token);
     await waitFor(() => client.tokenExp && client.tokenExp > before, { what: 'auth_ok for the new token' });
@@ -184,7 +221,8 @@ describe('against pg_events_ws (pgext dev)', () => {
     await waitFor(() => project.servicePid('realtime') !== pid, { timeoutMs: 10000, what: 'pgext dev to restart pg_events_ws' });
     await waitFor(() => statuses.includes('reconnecting'), { what: 'client noticed' });
     await waitFor(async () => client.status === 'open' && await project.health(project.ports.realtime), { timeoutMs: 15000, what: 'reconnected' });
-    await sleep(500);
+    const atReconnect = received.length;
+    await waitFor(() => received.length >= atReconnect + 10, { what: 'live changes after the reconnect' });
     writing = false;
     await writer;
     await waitFor(() => received.length >= inserted.length, { timeoutMs: 10000, what: `all ${inserted.length} inserts` })
@@ -217,16 +255,24 @@ describe('cursor_too_old from a server with a tiny replay window', () => {
     const token = await project.signup('w@example.com');
     const first = [];
     const c1 = new PgEventsClient(project.realtimeUrl, { token });
-    c1.subscribe({ table: 'public.tasks' }, { onChange: (c) => first.push(c) });
+    let ready = false;
+    c1.subscribe({ table: 'public.tasks' }, { onSubscribed: () => { ready = true; }, onChange: (c) => first.push(c) });
     c1.connect();
-    await waitFor(() => c1.status === 'open');
-    await sleep(200);
+    await waitFor(() => ready, { what: 'subscribed' });
     await project.addTask(token, 'one');
     await waitFor(() => first.length === 1, { what: 'first change' });
     const old = first[0].cursor;
     c1.close();
+    // A watcher sees the last of them: the server has processed (and evicted) the rest.
+    const seen = [];
+    let watching = false;
+    const watcher = new PgEventsClient(project.realtimeUrl, { token });
+    watcher.subscribe({ table: 'public.tasks' }, { onSubscribed: () => { watching = true; }, onChange: (c) => seen.push(c) });
+    watcher.connect();
+    await waitFor(() => watching, { what: 'the watcher' });
     for (let i = 0; i < 6; i++) await project.addTask(token, `more ${i}`); // pushes `old` out of the window
-    await sleep(300);
+    await waitFor(() => seen.length === 6, { what: 'the six inserts processed' });
+    watcher.close();
     let resynced = 0;
     const changes = [];
     client = new PgEventsClient(project.realtimeUrl, { token });

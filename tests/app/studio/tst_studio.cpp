@@ -192,8 +192,7 @@ void TestStudio::longQueryCanBeCancelled()
     SqlEditor *editor = m_window->editors()->currentEditor();
     editor->setText(u"SELECT pg_sleep(60);"_qs);
     m_window->runSql();
-    QTest::qWait(300);
-    QVERIFY(m_window->session()->isQueryRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->session()->isQueryRunning(), 5000);
     QElapsedTimer clock;
     clock.start();
     m_window->cancelSql();
