@@ -169,6 +169,11 @@ void Pipeline::historyLost(quint64 lsn)
     qCWarning(lcPipeline).noquote() << "the slot lost WAL and was recreated at" << Core::Lsn::format(lsn)
                                     << "; every subscription is told to resynchronise";
     m_window.reset({lsn, 0});
+    endAll(u"cursor_too_old"_qs, u"the server lost part of the change history; resynchronise and subscribe without since"_qs);
+}
+
+void Pipeline::endAll(const QString &code, const QString &message)
+{
     SubList all;
     for (const SubList &l : std::as_const(m_byTable))
         all += l;
@@ -177,9 +182,9 @@ void Pipeline::historyLost(quint64 lsn)
     auto waiting = std::move(m_waiting);
     m_waiting.clear();
     for (const auto &sub : std::as_const(all))
-        end(sub, u"cursor_too_old"_qs, u"the server lost part of the change history; resynchronise and subscribe without since"_qs);
+        end(sub, code, message);
     for (const Waiting &w : waiting)
-        end(w.sub, u"cursor_too_old"_qs, u"the server lost part of the change history; resynchronise and subscribe without since"_qs, w.ref);
+        end(w.sub, code, message, w.ref);
 }
 
 void Pipeline::stall(const Core::Error &error, quint64 txLsn)
@@ -202,17 +207,7 @@ void Pipeline::enterStall()
     const QString message = u"the server cannot read the change stream past %1 (%2); delivery has stopped until an "
                             "operator fixes it. Reconnect later and resume with your cursor"_qs
                                 .arg(Core::Lsn::format(m_stallLsn), m_stall->message);
-    SubList all;
-    for (const SubList &l : std::as_const(m_byTable))
-        all += l;
-    for (const SubList &l : std::as_const(m_byChannel))
-        all += l;
-    auto waiting = std::move(m_waiting);
-    m_waiting.clear();
-    for (const auto &sub : std::as_const(all))
-        end(sub, u"stream_error"_qs, message);
-    for (const Waiting &w : waiting)
-        end(w.sub, u"stream_error"_qs, message, w.ref);
+    endAll(u"stream_error"_qs, message);
 }
 
 // ---- subscriptions -------------------------------------------------------------------
@@ -631,8 +626,6 @@ void Pipeline::deliver(const std::shared_ptr<Batch> &batch)
         m_head = std::max(m_head, cursor);
     }
     m_lastEndLsn = std::max(m_lastEndLsn, batch->endLsn);
-    if (!batch->entries.empty())
-        Q_EMIT headAdvanced(m_head);
     if (m_batch == batch)
         m_batch.reset();
     m_window.trim(nowMs());

@@ -101,7 +101,6 @@ public:
 Q_SIGNALS:
     // Pause (true) or resume (false) reading the replication stream.
     void flowControl(bool pause);
-    void headAdvanced(const Core::EventCursor &head);
 
 private:
     struct Batch;
@@ -126,6 +125,7 @@ private:
     void updateFlow();
     void enterStall();
     void expireWaiting();
+    void endAll(const QString &code, const QString &message);
     void checkReady();
     void becomeReady();
     void probeTables();

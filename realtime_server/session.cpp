@@ -333,40 +333,57 @@ void Session::handleSubscribe(const ClientMessage &m)
         subscribeTable(m, serial, 0);
 }
 
+// What both kinds of subscribe do with the database's answer before their own part: a
+// cancelled or superseded request is dropped, an identity that changed meanwhile starts
+// over, "unavailable" is asked again, a refusal is answered. True: go on with it.
+bool Session::settle(const ClientMessage &m, quint64 serial, int attempt, const Identity &who,
+                     const Authorizer::Outcome &outcome, const std::function<void(int)> &again)
+{
+    if (m_closing || m_pending.value(m.id) != serial)
+        return false;
+    if (who.key() != m_identity.key()) {
+        refuse(m, u"unauthorized"_qs, u"the identity changed while subscribing; subscribe again"_qs);
+        return false;
+    }
+    if (outcome.kind == Authorizer::Outcome::Kind::Unavailable) {
+        if (!retryLater(m, attempt, outcome.message, again))
+            m_pending.remove(m.id);
+        return false;
+    }
+    if (outcome.kind == Authorizer::Outcome::Kind::Refused) {
+        refuse(m, outcome.code, outcome.message);
+        return false;
+    }
+    return true;
+}
+
+void Session::refuse(const ClientMessage &m, const QString &code, const QString &message)
+{
+    m_pending.remove(m.id);
+    ++m_ctx.counters->refused;
+    sendError(code, message, m.id, m.ref);
+}
+
+void Session::start(const ClientMessage &m, const std::shared_ptr<Subscription> &sub)
+{
+    m_pending.remove(m.id);
+    m_subscriptions.insert(m.id, sub);
+    m_ctx.pipeline->activate(sub, m.ref);
+}
+
 void Session::subscribeTable(const ClientMessage &m, quint64 serial, int attempt)
 {
     const QPointer<Session> self(this);
     const Identity who = m_identity;
     m_ctx.authorizer->resolveTable(who, m.schema, m.table, [self, m, serial, attempt, who](Authorizer::Outcome outcome,
                                                                                              std::shared_ptr<const TableInfo> info) {
-        if (!self || self->m_closing || self->m_pending.value(m.id) != serial)
+        if (!self || !self->settle(m, serial, attempt, who, outcome, [self, m, serial](int n) { self->subscribeTable(m, serial, n); }))
             return;
-        auto fail = [&](const QString &code, const QString &message) {
-            self->m_pending.remove(m.id);
-            ++self->m_ctx.counters->refused;
-            self->sendError(code, message, m.id, m.ref);
-        };
-        if (who.key() != self->m_identity.key()) {
-            fail(u"unauthorized"_qs, u"the identity changed while subscribing; subscribe again"_qs);
-            return;
-        }
-        if (outcome.kind == Authorizer::Outcome::Kind::Unavailable) {
-            if (!self->retryLater(m, attempt, outcome.message, [self, m, serial](int n) { self->subscribeTable(m, serial, n); }))
-                self->m_pending.remove(m.id);
-            return;
-        }
-        if (outcome.kind == Authorizer::Outcome::Kind::Refused) {
-            fail(outcome.code, outcome.message);
-            return;
-        }
         auto sub = Subscription::forTable(m, info, self.data());
-        if (!sub) {
-            fail(sub.error().code.isEmpty() ? u"invalid_filter"_qs : sub.error().code, sub.error().message);
-            return;
-        }
-        self->m_pending.remove(m.id);
-        self->m_subscriptions.insert(m.id, *sub);
-        self->m_ctx.pipeline->activate(*sub, m.ref);
+        if (!sub)
+            self->refuse(m, sub.error().code.isEmpty() ? u"invalid_filter"_qs : sub.error().code, sub.error().message);
+        else
+            self->start(m, *sub);
     });
 }
 
@@ -375,39 +392,17 @@ void Session::subscribeChannel(const ClientMessage &m, quint64 serial, int attem
     const QPointer<Session> self(this);
     const Identity who = m_identity;
     m_ctx.authorizer->canListen(who, m.channel, [self, m, serial, attempt, who](Authorizer::Outcome outcome, std::optional<bool> allowed) {
-        if (!self || self->m_closing || self->m_pending.value(m.id) != serial)
+        if (!self || !self->settle(m, serial, attempt, who, outcome, [self, m, serial](int n) { self->subscribeChannel(m, serial, n); }))
             return;
-        auto fail = [&](const QString &code, const QString &message) {
-            self->m_pending.remove(m.id);
-            ++self->m_ctx.counters->refused;
-            self->sendError(code, message, m.id, m.ref);
-        };
-        if (who.key() != self->m_identity.key()) {
-            fail(u"unauthorized"_qs, u"the identity changed while subscribing; subscribe again"_qs);
-            return;
-        }
-        if (outcome.kind == Authorizer::Outcome::Kind::Unavailable) {
-            if (!self->retryLater(m, attempt, outcome.message, [self, m, serial](int n) { self->subscribeChannel(m, serial, n); }))
-                self->m_pending.remove(m.id);
-            return;
-        }
-        if (outcome.kind == Authorizer::Outcome::Kind::Refused) {
-            fail(outcome.code, outcome.message);
-            return;
-        }
         // Without pg_events.authorize_channel: any connection with a token of a role
         // other than the anonymous one.
         const bool ok = allowed ? *allowed : (who.fromToken && who.role != self->m_ctx.config->anonRole);
-        if (!ok) {
-            fail(allowed ? u"forbidden"_qs : u"unauthorized"_qs,
-                 allowed ? u"not allowed to listen on channel \"%1\""_qs.arg(m.channel)
-                         : u"channels need an authenticated connection (or a pg_events.authorize_channel rule)"_qs);
-            return;
-        }
-        auto sub = Subscription::forChannel(m, self.data());
-        self->m_pending.remove(m.id);
-        self->m_subscriptions.insert(m.id, sub);
-        self->m_ctx.pipeline->activate(sub, m.ref);
+        if (!ok)
+            self->refuse(m, allowed ? u"forbidden"_qs : u"unauthorized"_qs,
+                         allowed ? u"not allowed to listen on channel \"%1\""_qs.arg(m.channel)
+                                 : u"channels need an authenticated connection (or a pg_events.authorize_channel rule)"_qs);
+        else
+            self->start(m, Subscription::forChannel(m, self.data()));
     });
 }
 

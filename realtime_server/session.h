@@ -1,5 +1,6 @@
 #pragma once
 
+#include "authorizer.h"
 #include "clientmessage.h"
 #include "identity.h"
 #include "subscription.h"
@@ -83,6 +84,10 @@ private:
     void subscribeChannel(const ClientMessage &m, quint64 serial, int attempt);
     // PostgreSQL could not answer: ask again with backoff for a while, then `unavailable`.
     bool retryLater(const ClientMessage &m, int attempt, const QString &why, const std::function<void(int)> &again);
+    bool settle(const ClientMessage &m, quint64 serial, int attempt, const Identity &who, const Authorizer::Outcome &outcome,
+                const std::function<void(int)> &again);
+    void refuse(const ClientMessage &m, const QString &code, const QString &message);
+    void start(const ClientMessage &m, const std::shared_ptr<Subscription> &sub);
     void dropSubscription(const QString &id);
     void expireToken();
     void scheduleExpiry();

@@ -150,7 +150,7 @@ void TestRealtimeSecurity::columnsAddedAndTableRecreated()
              CREATE TABLE public.grows (id int PRIMARY KEY);
              GRANT SELECT ON public.grows TO rt_user;
              SELECT pg_events.track('public.grows'))"_qs);
-    for (const QString id : {u"old"_qs, u"new"_qs}) {
+    for (const QString &id : {u"old"_qs, u"new"_qs}) {
         auto e = c->waitFor([id](const QJsonObject &m) { return m.value(u"type"_qs) == u"error"_qs && m.value(u"id"_qs) == id; }, 10000);
         QVERIFY(e);
         QCOMPARE(e->value(u"code"_qs).toString(), u"unknown_table"_qs);
@@ -362,7 +362,7 @@ void TestRealtimeSecurity::superuserTokenIsRefused()
     // an authenticator it can switch only to the roles granted to it, as PostgREST can
     // (tst_postgrestparity checks the same token against the real PostgREST).
     auto c = client();
-    for (const QString role : {u"postgres"_qs, u"pg_read_all_data"_qs}) {
+    for (const QString &role : {u"postgres"_qs, u"pg_read_all_data"_qs}) {
         auto r = c->request({{u"type"_qs, u"auth"_qs}, {u"token"_qs, userToken(u"x"_qs, role)}}, u"auth_ok"_qs);
         QCOMPARE(r->value(u"type"_qs).toString(), u"error"_qs);
         QVERIFY2(r->value(u"message"_qs).toString().contains(u"permission denied to set role"_qs), qPrintable(r->value(u"message"_qs).toString()));
